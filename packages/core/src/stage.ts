@@ -68,6 +68,8 @@ export interface StageDefinition<O> {
   readonly description: string;
   readonly inputs: Readonly<Record<string, InputSpec>>;
   readonly outputs: Readonly<Record<string, OutputSpec>>;
+  /** The list input that the CLI's positional arguments fill (`factory sbom PATH...` fills `paths`). */
+  readonly positional?: string;
   parse(raw: RawInputs, ctx: { workDir: string; env: NodeJS.ProcessEnv }): O;
   run(options: O, ctx: StageContext): Promise<StageResult>;
 }

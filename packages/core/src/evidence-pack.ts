@@ -268,19 +268,21 @@ export class EvidencePack {
   }
 
   /**
+   * The document as it is now with a finalization block, without changing the working file: what
+   * attest-provenance signs (records appended later, such as publish's, are outside what it vouches for).
+   */
+  finalizedSnapshot(now: Date = new Date()): EvidencePackDocument {
+    const document = this.snapshot();
+    document.finalized = finalizationOf(document.records, now);
+    return document;
+  }
+
+  /**
    * Seals the records so far: overall status (failed if any stage's latest record failed) and a digest
    * of the records. Records appended later (publish) are outside what was sealed and attested.
    */
   async finalize(now: Date = new Date()): Promise<Finalization> {
-    const latest = new Map<string, StageRecord>();
-    for (const record of this.document.records) latest.set(record.stage, record);
-    const failed = [...latest.values()].some((r) => r.status === 'failed');
-    const finalization: Finalization = {
-      finalizedAt: now.toISOString(),
-      status: failed ? 'failed' : 'passed',
-      recordsSha256: digestBytes(canonicalJson(this.document.records)),
-      recordCount: this.document.records.length,
-    };
+    const finalization = finalizationOf(this.document.records, now);
     await this.write({ ...this.document, finalized: finalization });
     return finalization;
   }
@@ -304,4 +306,17 @@ export class EvidencePack {
     await writeFileAtomic(this.file, `${JSON.stringify(next, null, 2)}\n`);
     this.document = next;
   }
+}
+
+/** Overall status (failed if any stage's latest record failed) and a digest of the records. */
+export function finalizationOf(records: readonly StageRecord[], now: Date): Finalization {
+  const latest = new Map<string, StageRecord>();
+  for (const record of records) latest.set(record.stage, record);
+  const failed = [...latest.values()].some((r) => r.status === 'failed');
+  return {
+    finalizedAt: now.toISOString(),
+    status: failed ? 'failed' : 'passed',
+    recordsSha256: digestBytes(canonicalJson(records)),
+    recordCount: records.length,
+  };
 }

@@ -248,6 +248,20 @@ function spawnCaptured(executable: string, args: readonly string[], options: Exe
         );
         return;
       }
+      if (outLength > MAX_CAPTURE || errLength > MAX_CAPTURE) {
+        // Truncated output would be silently wrong data for the caller: refuse instead.
+        reject(
+          new FactoryError(
+            'TOOL_FAILED',
+            `${path.basename(executable)} wrote more than ${MAX_CAPTURE} bytes of output, more than the runner captures`,
+            {
+              subject: executable,
+              hint: 'write the output to a file instead of capturing it',
+            },
+          ),
+        );
+        return;
+      }
       const stdoutBytes = Buffer.concat(out);
       resolve({
         exitCode: code ?? (signal ? 128 : 1),

@@ -1,0 +1,4 @@
+import { buildPackageStage } from '@packaging-factory/formats';
+import { runAction } from '../../common/src/run-action.ts';
+
+await runAction(buildPackageStage);

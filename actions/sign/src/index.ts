@@ -1,0 +1,4 @@
+import { signStage } from '@packaging-factory/signing';
+import { runAction } from '../../common/src/run-action.ts';
+
+await runAction(signStage);

@@ -1,0 +1,51 @@
+import path from 'node:path';
+import type { RunSession } from '@packaging-factory/core';
+import type { PipelineStage } from './pipeline.ts';
+
+/** What `factory run` knows while it runs: where things go and what earlier stages produced. */
+export interface PipelineState {
+  outDir: string;
+  baseDir: string;
+  pipelineFile: string;
+  session: RunSession;
+  outputs: Partial<Record<PipelineStage, Record<string, string>>>;
+}
+
+const lines = (value: string | undefined): string[] => (value ?? '').split('\n').filter((l) => l.trim() !== '');
+
+/** The inputs a stage gets from the run itself: output locations and earlier stages' outputs. */
+export function wireStage(stage: PipelineStage, state: PipelineState): Record<string, string> {
+  const out = (...parts: string[]): string => path.join(state.outDir, ...parts);
+  const o = state.outputs;
+  const pkg = o['build-package']?.['package'] ?? '';
+  const sbom = o['generate-sbom']?.['sbom'] ?? '';
+  switch (stage) {
+    case 'build-package':
+      return { 'output-dir': out('packages') };
+    case 'generate-sbom':
+      return { paths: pkg, output: out('sbom.cdx.json') };
+    case 'scan':
+      return { sbom, output: out('scan-report.json') };
+    case 'sign':
+      // The package and its SBOM are the release's artifacts; each gets a Sigstore bundle.
+      return { files: [pkg, sbom].filter(Boolean).join('\n'), 'output-dir': out('signatures') };
+    case 'test-install':
+      return { package: pkg, 'output-dir': out('install-test') };
+    case 'attest-provenance':
+      return { subjects: [pkg, sbom].filter(Boolean).join('\n'), 'output-dir': out('attestations') };
+    case 'publish': {
+      const files = [
+        pkg,
+        sbom,
+        o.scan?.['report'],
+        ...lines(o.sign?.['bundles']),
+        o.sign?.['public-key'],
+        o['attest-provenance']?.['provenance'],
+        o['attest-provenance']?.['provenance-bundle'],
+        o['attest-provenance']?.['evidence-snapshot'],
+        o['attest-provenance']?.['evidence-attestation'],
+      ].filter((f): f is string => f !== undefined && f !== '');
+      return { files: files.join('\n') };
+    }
+  }
+}

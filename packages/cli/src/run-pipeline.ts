@@ -4,7 +4,7 @@ import { FactoryError, RunSession, type StageOutcome } from '@packaging-factory/
 import { STAGE_COMMANDS } from './commands.ts';
 import { ConsoleLogger } from './console-logger.ts';
 import { loadPipeline, PIPELINE_STAGES, rawInputsFor, type PipelineStage } from './pipeline.ts';
-import { runParsed, type CliIo } from './stage-command.ts';
+import { runParsed, secretEnvName, type CliIo } from './stage-command.ts';
 import { wireStage, type PipelineState } from './wiring.ts';
 
 export interface RunOptions {
@@ -51,7 +51,10 @@ export async function runPipeline(options: RunOptions, io: CliIo): Promise<numbe
     if (command === undefined) throw new Error(`bug: no command for ${stage}`);
     const raw = { ...rawInputsFor(stage, config.stages[stage], baseDir), ...wireStage(stage, state) };
     for (const [name, spec] of Object.entries(command.definition.inputs)) {
-      if (spec.kind === 'secret' && raw[name]) session.mask(raw[name]);
+      if (spec.kind !== 'secret') continue;
+      // Secrets may stay out of the pipeline file: FACTORY_KEY, FACTORY_TOKEN, ...
+      if (!raw[name] && io.env[secretEnvName(name)]) raw[name] = io.env[secretEnvName(name)] ?? '';
+      if (raw[name]) session.mask(raw[name]);
     }
     const started = Date.now();
     const outcome = await runParsed(command.definition, raw, session);

@@ -41,9 +41,10 @@ export interface FileRecord {
 
 /** Digests a file and describes it for the evidence pack. */
 export async function describeFile(file: string, role?: string, baseDir = process.cwd()): Promise<FileRecord> {
+  const absolute = path.resolve(baseDir, file);
   let info;
   try {
-    info = await stat(file);
+    info = await stat(absolute);
   } catch (error) {
     throw new FactoryError('FILE_NOT_FOUND', `${file} does not exist`, {
       cause: error,
@@ -54,9 +55,9 @@ export async function describeFile(file: string, role?: string, baseDir = proces
   if (!info.isFile()) {
     throw new FactoryError('FILE_UNREADABLE', `${file} is not a regular file`, { subject: file });
   }
-  const absolute = path.resolve(baseDir, file);
   const relative = path.relative(baseDir, absolute);
-  const shown = relative.startsWith('..') || path.isAbsolute(relative) ? absolute : relative;
+  const outside = relative === '..' || relative.startsWith(`..${path.sep}`) || path.isAbsolute(relative);
+  const shown = outside ? absolute : relative;
   const record: FileRecord = { path: shown, name: path.basename(file), sha256: await digestFile(absolute), size: info.size };
   if (role !== undefined) record.role = role;
   return record;

@@ -53,6 +53,8 @@ export const ERROR_CODES = {
   PUBLISH_DIGEST_MISMATCH: 'gate',
   PUBLISH_FAILED: 'input',
   PUBLISH_TARGET_INVALID: 'input',
+  // build-package (appended)
+  BUILD_OUTPUT_CONFLICT: 'input',
 } as const satisfies Record<string, ErrorKind>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -30,7 +30,12 @@ export class EventLog {
   }
 
   mask(secret: string): void {
-    if (secret.length > 0) this.secrets.add(secret);
+    if (secret.length === 0) return;
+    this.secrets.add(secret);
+    // Lines are masked after JSON encoding: a secret with quotes, backslashes or control
+    // characters appears there escaped, so mask that form too.
+    const escaped = JSON.stringify(secret).slice(1, -1);
+    if (escaped !== secret) this.secrets.add(escaped);
   }
 
   emit(event: Omit<FactoryEvent, 'ts' | 'correlationId'>): void {

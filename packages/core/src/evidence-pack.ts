@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, readFile, rename, writeFile, open } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, writeFile, open } from 'node:fs/promises';
 import path from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
@@ -134,14 +134,20 @@ export function runInfoFromEnv(env: NodeJS.ProcessEnv = process.env): RunInfo {
 export async function writeFileAtomic(file: string, data: string | Buffer): Promise<void> {
   await mkdir(path.dirname(file), { recursive: true });
   const temp = `${file}.${process.pid}.${randomUUID().slice(0, 8)}.tmp`;
-  const handle = await open(temp, 'w');
   try {
-    await handle.writeFile(data);
-    await handle.sync();
-  } finally {
-    await handle.close();
+    const handle = await open(temp, 'wx');
+    try {
+      await handle.writeFile(data);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(temp, file);
+  } catch (error) {
+    // A failed write (disk full, target is a directory...) must not leave its temp file behind.
+    await rm(temp, { force: true });
+    throw error;
   }
-  await rename(temp, file);
 }
 
 /** JSON with sorted keys: the canonical form digested at finalization. */
@@ -185,10 +191,17 @@ export class EvidencePack {
     try {
       await writeFile(pack.file, `${JSON.stringify(document, null, 2)}\n`, { flag: 'wx' });
     } catch (error) {
-      throw new FactoryError('EVIDENCE_INVALID', `evidence pack ${file} already exists`, {
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
+        throw new FactoryError('EVIDENCE_INVALID', `evidence pack ${file} already exists`, {
+          cause: error,
+          subject: file,
+          hint: 'load it to append, or choose a new path for a new run',
+        });
+      }
+      throw new FactoryError('FILE_UNREADABLE', `evidence pack ${file} cannot be created: ${(error as Error).message}`, {
         cause: error,
         subject: file,
-        hint: 'load it to append, or choose a new path for a new run',
+        hint: 'check that the directory is writable',
       });
     }
     return pack;
@@ -234,7 +247,10 @@ export class EvidencePack {
       }
       return pack;
     } catch (error) {
-      if (error instanceof FactoryError && error.code === 'FILE_NOT_FOUND') return EvidencePack.create(file, options);
+      // Only a pack that does not exist yet is created; an unreadable one (EACCES, EISDIR) is an error.
+      if (error instanceof FactoryError && error.code === 'FILE_NOT_FOUND' && (error.cause as NodeJS.ErrnoException).code === 'ENOENT') {
+        return EvidencePack.create(file, options);
+      }
       throw error;
     }
   }

@@ -51,9 +51,10 @@ const LOG_TAIL = 4000;
  * event log with secrets masked, and each tool's version probed once and recorded.
  */
 export class ExecRunner {
-  private readonly secrets = new Set<string>();
-  private readonly versions = new Map<string, ToolRecord>();
-  private used = new Map<string, ToolRecord>();
+  // Shared with the runners made by forStage: a secret masked anywhere is masked everywhere.
+  private secrets = new Set<string>();
+  private versions = new Map<string, ToolRecord>();
+  private readonly used = new Map<string, ToolRecord>();
 
   constructor(
     private readonly logger: Logger,
@@ -64,8 +65,8 @@ export class ExecRunner {
   /** A runner for one stage sharing this runner's secrets and version cache, with its own used-tools list. */
   forStage(stage: string, events?: EventLog): ExecRunner {
     const child = new ExecRunner(this.logger, events ?? this.events, stage);
-    for (const secret of this.secrets) child.secrets.add(secret);
-    for (const [key, value] of this.versions) child.versions.set(key, value);
+    child.secrets = this.secrets;
+    child.versions = this.versions;
     return child;
   }
 
@@ -135,8 +136,8 @@ export class ExecRunner {
 
   /** Runs a tool; a non-accepted exit code fails with TOOL_FAILED carrying the stderr tail. */
   async run(tool: string, args: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
-    const executable =
-      options.env === undefined ? await this.require(tool) : ((await this.which(tool, options.env)) ?? (await this.require(tool)));
+    const env = environmentFor(options);
+    const executable = (await this.which(tool, env)) ?? (await this.require(tool));
     if (options.skipProbe !== true) await this.probe(tool);
     const allSecrets = [...this.secrets, ...(options.secrets ?? [])];
     const shownArgs = args.map((a) => maskSecrets(a, allSecrets));
@@ -149,7 +150,7 @@ export class ExecRunner {
     });
     let result: ExecResult;
     try {
-      result = await spawnCaptured(executable, args, options);
+      result = await spawnCaptured(executable, args, { ...options, env });
     } catch (error) {
       this.events?.emit({ level: 'error', event: 'exec.error', stage: this.stage, message: String(error), data: { tool } });
       throw error;
@@ -177,6 +178,13 @@ export class ExecRunner {
     }
     return result;
   }
+}
+
+/** The tool's environment: the given one replaces the process's, keeping PATH unless it sets one. */
+function environmentFor(options: ExecOptions): NodeJS.ProcessEnv {
+  if (options.env === undefined) return process.env;
+  if (options.env['PATH'] !== undefined) return options.env;
+  return { PATH: process.env['PATH'], ...options.env };
 }
 
 function tail(text: string, max = LOG_TAIL): string {

@@ -7,3 +7,5 @@ export * from './exec.ts';
 export * from './stage.ts';
 export * from './inputs.ts';
 export * from './run-session.ts';
+export * from './retry.ts';
+export * from './archive.ts';

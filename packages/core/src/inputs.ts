@@ -58,7 +58,12 @@ export class InputReader {
 
   requiredList(name: string): string[] {
     const items = this.list(name);
-    if (items.length === 0) this.string(name);
+    // A value of only separators (",", blank lines) is as empty as no value at all.
+    if (items.length === 0) {
+      throw new FactoryError('INPUT_MISSING', `input '${name}' is required: ${this.specs[name]?.description ?? ''}`.trim(), {
+        subject: name,
+      });
+    }
     return items;
   }
 

@@ -93,11 +93,15 @@ export async function runStage<O>(definition: StageDefinition<O>, options: O, ct
   let error: unknown;
   try {
     result = await definition.run(options, ctx);
+    if (typeof result !== 'object' || result === null || (result.status !== 'passed' && result.status !== 'failed')) {
+      throw new Error(`bug: stage ${definition.name} returned no result with a status`);
+    }
   } catch (caught) {
     error = caught;
+    result = undefined;
   }
   const finishedAt = ctx.now();
-  const record: StageRecord = {
+  let record: StageRecord = {
     stage: definition.name,
     status: result?.status ?? 'failed',
     startedAt: startedAt.toISOString(),
@@ -114,13 +118,31 @@ export async function runStage<O>(definition: StageDefinition<O>, options: O, ct
     record.errors.push(errorRecord(error));
     record.decision ??= { result: 'error', reason: describeError(error)[0] ?? 'unknown error' };
   } else if (result?.status === 'failed') {
-    const errors = result.errors ?? [];
-    if (errors.length === 0) {
-      errors.push(new FactoryError('INPUT_INVALID', result.decision?.reason ?? `${definition.name} failed`));
-    }
+    const errors =
+      result.errors !== undefined && result.errors.length > 0
+        ? result.errors
+        : [new FactoryError('INPUT_INVALID', result.decision?.reason ?? `${definition.name} failed`)];
     record.errors.push(...errors.map(errorRecord));
   }
-  await ctx.evidence.append(record);
+  try {
+    await ctx.evidence.append(record);
+  } catch (appendError) {
+    // The result broke the evidence schema (a malformed file record, an empty decision): that is a
+    // bug in the stage, recorded as this stage's failure so the pack still gets exactly one record.
+    record = {
+      stage: definition.name,
+      status: 'failed',
+      startedAt: record.startedAt,
+      finishedAt: record.finishedAt,
+      inputs: [],
+      outputs: [],
+      tools: record.tools,
+      decision: { result: 'error', reason: describeError(appendError)[0] ?? 'invalid stage record' },
+      errors: [errorRecord(appendError)],
+    };
+    await ctx.evidence.append(record);
+    error ??= appendError;
+  }
   ctx.events.emit({
     level: record.status === 'passed' ? 'info' : 'error',
     event: 'stage.end',
@@ -129,7 +151,7 @@ export async function runStage<O>(definition: StageDefinition<O>, options: O, ct
   });
   let exitCode: 0 | 1 | 2 = 0;
   if (error !== undefined) exitCode = isFactoryError(error) ? error.exitCode : 2;
-  else if (result?.status === 'failed') exitCode = result.errors?.some((e) => e.kind === 'input') === true ? 2 : 1;
+  else if (record.status === 'failed') exitCode = result?.errors?.some((e) => e.kind === 'input') === true ? 2 : 1;
   const outcome: StageOutcome = { record, exitCode };
   if (result !== undefined) outcome.result = result;
   if (error !== undefined) outcome.error = error;

@@ -1,0 +1,134 @@
+import { compareText, type FailOn, type Finding } from './findings.ts';
+import type { OsvDatabaseInfo } from './osv-database.ts';
+import type { ScanOutcome, ScanPolicy } from './scan.ts';
+import type { SbomComponents, SkippedComponent } from './sbom-components.ts';
+import { SEVERITY_LEVELS, type SeverityLevel } from './severity.ts';
+
+export interface ToolInfo {
+  name: string;
+  version: string;
+  /** Libraries whose behaviour decides the result (version ordering, CVSS scoring). */
+  libraries: { name: string; version: string }[];
+}
+
+/** The JSON report the scan stage writes. Paths are as given (relative to the working directory when inside it). */
+export interface ScanReport {
+  reportVersion: '1';
+  tool: ToolInfo;
+  sbom: { path: string; sha256: string };
+  database: Omit<OsvDatabaseInfo, 'path' | 'warnings' | 'bytes'> & { path: string; ecosystems: string[]; warnings: number };
+  policy: ScanPolicy;
+  components: {
+    total: number;
+    scanned: number;
+    duplicates: number;
+    skipped: number;
+    skippedComponents: SkippedComponent[];
+  };
+  counts: { findings: number; blocking: number; bySeverity: Record<SeverityLevel, number> };
+  decision: 'pass' | 'fail';
+  blockingIds: string[];
+  findings: Finding[];
+}
+
+export interface ReportInput {
+  tool: ToolInfo;
+  sbom: { path: string; sha256: string };
+  database: OsvDatabaseInfo;
+  databasePath: string;
+  ecosystems: string[];
+  policy: ScanPolicy;
+  components: SbomComponents;
+  outcome: ScanOutcome;
+}
+
+/** Builds the report; every list is sorted so the same inputs give the same bytes. */
+export function buildScanReport(input: ReportInput): ScanReport {
+  const { database, outcome } = input;
+  const bySeverity = Object.fromEntries(SEVERITY_LEVELS.map((level) => [level, 0])) as Record<SeverityLevel, number>;
+  for (const finding of outcome.findings) bySeverity[finding.severity]++;
+  const skipped = [...input.components.skipped].sort(
+    (a, b) =>
+      compareText(a.name, b.name) ||
+      compareText(a.version ?? '', b.version ?? '') ||
+      compareText(a.purl ?? '', b.purl ?? '') ||
+      compareText(a.bomRef ?? '', b.bomRef ?? ''),
+  );
+  return {
+    reportVersion: '1',
+    tool: input.tool,
+    sbom: input.sbom,
+    database: {
+      path: input.databasePath,
+      files: database.files,
+      records: database.records,
+      withdrawn: database.withdrawn,
+      duplicates: database.duplicates,
+      sha256: database.sha256,
+      snapshot: database.snapshot,
+      ecosystems: input.ecosystems,
+      warnings: database.warnings.length,
+    },
+    policy: input.policy,
+    components: {
+      total: input.components.total,
+      scanned: outcome.scanned.length,
+      duplicates: outcome.duplicates,
+      skipped: skipped.length,
+      skippedComponents: skipped,
+    },
+    counts: { findings: outcome.findings.length, blocking: outcome.findings.filter((f) => f.blocking).length, bySeverity },
+    decision: outcome.decision,
+    blockingIds: outcome.blockingIds,
+    findings: outcome.findings,
+  };
+}
+
+const MAX_ROWS = 200;
+
+/** The job summary: a table of findings by severity with their fixes, and the decision. */
+export function renderScanSummary(report: ScanReport): string {
+  const lines: string[] = [];
+  const verdict = report.decision === 'pass' ? 'passed' : 'blocked';
+  lines.push(`### Vulnerability scan ${verdict}`, '');
+  lines.push(
+    `Scanned ${report.components.scanned} of ${report.components.total} SBOM components (${report.components.skipped} skipped) ` +
+      `against the OSV database \`${report.database.path}\`: ${report.database.records} records, snapshot ${report.database.snapshot || 'unknown'}, ` +
+      `digest \`${report.database.sha256.slice(0, 16)}…\`.`,
+  );
+  lines.push(
+    `Policy: fail on ${describeFailOn(report.policy.failOn)}; advisories without a rating count as ${report.policy.unknownSeverity}.`,
+    '',
+  );
+  if (report.findings.length === 0) {
+    lines.push('No known vulnerabilities in the scanned components.', '');
+  } else {
+    lines.push('| Severity | Vulnerability | Package | Version | Fixed in | Blocks |', '|---|---|---|---|---|---|');
+    for (const f of report.findings.slice(0, MAX_ROWS)) {
+      const id = f.aliases.length > 0 ? `${f.id} (${f.aliases.join(', ')})` : f.id;
+      const score = f.score !== undefined ? ` ${f.score.toFixed(1)}` : f.severitySource === 'unknown' ? ' (unrated)' : '';
+      lines.push(
+        `| ${f.severity}${score} | ${cell(id)}<br>${cell(f.summary)} | ${cell(f.package.name)} | ${cell(f.package.version)} | ${cell(f.fixedVersions.join(', ') || 'no fix yet')} | ${f.blocking ? 'yes' : 'no'} |`,
+      );
+    }
+    if (report.findings.length > MAX_ROWS) lines.push('', `…and ${report.findings.length - MAX_ROWS} more findings in the JSON report.`);
+    lines.push('');
+  }
+  if (report.decision === 'pass' && report.policy.failOn === 'none') {
+    lines.push('**Decision: pass** — fail-on is none: findings are reported, never blocking.');
+  } else if (report.decision === 'pass') {
+    lines.push(`**Decision: pass** — no finding at or above ${report.policy.failOn}.`);
+  } else {
+    lines.push(`**Decision: fail** — ${report.counts.blocking} finding(s) block: ${report.blockingIds.join(', ')}.`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+function describeFailOn(failOn: FailOn): string {
+  return failOn === 'none' ? 'nothing (report only)' : failOn === 'critical' ? 'critical' : `${failOn} and above`;
+}
+
+/** Markdown table cells: no pipes or line breaks from advisory text. */
+function cell(text: string): string {
+  return text.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+}

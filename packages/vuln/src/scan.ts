@@ -1,0 +1,42 @@
+import { compareFindings, compareText, findingsFor, type FailOn, type Finding } from './findings.ts';
+import { matchPackage } from './matcher.ts';
+import type { OsvDatabase } from './osv-database.ts';
+import type { SbomComponent, SbomComponents } from './sbom-components.ts';
+import type { AssignableSeverity } from './severity.ts';
+
+export interface ScanPolicy {
+  failOn: FailOn;
+  unknownSeverity: AssignableSeverity;
+}
+
+export interface ScanOutcome {
+  findings: Finding[];
+  /** Components looked up in the database (duplicates of the same purl once). */
+  scanned: SbomComponent[];
+  /** Components listed more than once in the SBOM (same purl), scanned once. */
+  duplicates: number;
+  decision: 'pass' | 'fail';
+  /** Ids of the blocking findings, sorted, each once. */
+  blockingIds: string[];
+}
+
+/** Matches every scannable component against the database and applies the gate policy. */
+export function scanComponents(database: OsvDatabase, components: SbomComponents, policy: ScanPolicy): ScanOutcome {
+  const seen = new Set<string>();
+  const scanned: SbomComponent[] = [];
+  let duplicates = 0;
+  for (const component of components.scannable) {
+    const key = component.purl ?? `${component.query.ecosystem}/${component.name}@${component.query.version}`;
+    if (seen.has(key)) {
+      duplicates++;
+      continue;
+    }
+    seen.add(key);
+    scanned.push(component);
+  }
+  const findings = scanned
+    .flatMap((component) => findingsFor(component, matchPackage(database, component.query), policy.unknownSeverity, policy.failOn))
+    .sort(compareFindings);
+  const blockingIds = [...new Set(findings.filter((f) => f.blocking).map((f) => f.id))].sort(compareText);
+  return { findings, scanned, duplicates, decision: blockingIds.length > 0 ? 'fail' : 'pass', blockingIds };
+}

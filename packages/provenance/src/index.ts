@@ -1,0 +1,32 @@
+export {
+  buildStatement,
+  IN_TOTO_PAYLOAD_TYPE,
+  IN_TOTO_STATEMENT_V1,
+  statementPayload,
+  type DigestSet,
+  type InTotoStatement,
+  type ResourceDescriptor,
+} from './in-toto-statement.ts';
+export {
+  buildProvenanceStatement,
+  CLI_BUILDER_ID,
+  FACTORY_BUILD_TYPE,
+  FACTORY_VERSION,
+  parseWorkflowRef,
+  SLSA_PROVENANCE_V1,
+  type CliInvocation,
+  type ProvenanceInput,
+  type SlsaProvenancePredicate,
+} from './slsa-provenance.ts';
+export { validateStatement, type StatementValidation } from './statement-validator.ts';
+export { checkAgainstEvidence, describeSubjects, recheckSubjects, toDescriptor } from './subject-digests.ts';
+export { signStatement, type SignedStatement } from './signed-statement.ts';
+export {
+  buildEvidenceStatement,
+  EVIDENCE_PACK_PREDICATE_TYPE,
+  EVIDENCE_SNAPSHOT_NAME,
+  evidenceSnapshotText,
+  type EvidencePackPredicate,
+} from './evidence-attestation.ts';
+export { verifyAttestation, type VerifiedAttestation } from './verify-attestation.ts';
+export { attestProvenance, attestProvenanceStage, type AttestProvenanceOptions } from './attest-provenance-stage.ts';

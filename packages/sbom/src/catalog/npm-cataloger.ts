@@ -1,0 +1,149 @@
+import { PackageURL } from 'packageurl-js';
+import { depGroupsOf, installedNpmPackages, resolveNpmDependency, type NpmLockfile, type NpmLockPackage } from '../npm/npm-lockfile.ts';
+import { sriToHexDigests } from '../npm/sri-hashes.ts';
+import { newComponent, type SbomComponent } from './sbom-component.ts';
+
+export interface NpmCatalogOptions {
+  /** Where the lockfile was found, for the `packaging-factory:source` property. */
+  source: string;
+  /**
+   * Directory the lockfile's project is installed in (inside a .deb: '/usr/lib/app'). When given
+   * with `isInstalled`, a package missing from the tree is marked as not shipped.
+   */
+  installDir?: string;
+  isInstalled?: (installPath: string) => boolean;
+}
+
+export interface NpmCatalog {
+  components: SbomComponent[];
+  /** The root project's component, when the lock names it. */
+  root?: SbomComponent;
+  /** Refs of the root project's direct dependencies (also when the root is unnamed). */
+  directRefs: string[];
+}
+
+/** `@scope/name` → ['@scope', 'name']. */
+function splitScope(name: string): [string | undefined, string] {
+  if (name.startsWith('@')) {
+    const slash = name.indexOf('/');
+    if (slash > 0) return [name.slice(0, slash), name.slice(slash + 1)];
+  }
+  return [undefined, name];
+}
+
+/** Package URL for an npm package (purl-spec: the scope is the namespace, '@' percent-encoded). */
+export function npmPurl(name: string, version: string, vcsUrl?: string): string {
+  const [scope, bare] = splitScope(name);
+  const qualifiers = vcsUrl === undefined ? undefined : { vcs_url: vcsUrl };
+  return new PackageURL('npm', scope, bare, version === '' ? undefined : version, qualifiers, undefined).toString();
+}
+
+function refOf(pkg: NpmLockPackage): string {
+  const vcs = pkg.commit !== undefined ? pkg.resolved : undefined;
+  return npmPurl(pkg.name, pkg.version, vcs);
+}
+
+/**
+ * Turns a lockfile into components: one per distinct installed package (copies at several paths
+ * collapse on the purl), with integrity hashes, declared licenses and the dependency graph.
+ * Scope: dev-only packages are `excluded` (not shipped to production), optional ones `optional`.
+ */
+export function catalogNpmLockfile(lock: NpmLockfile, options: NpmCatalogOptions): NpmCatalog {
+  const byPath = new Map(lock.packages.map((p) => [p.path, p]));
+  const byRef = new Map<string, SbomComponent>();
+  const installPathOf = (pkg: NpmLockPackage): string =>
+    options.installDir === undefined ? pkg.path : `${options.installDir.replace(/\/$/, '')}/${pkg.path}`;
+
+  const componentFor = (pkg: NpmLockPackage): SbomComponent => {
+    const ref = refOf(pkg);
+    let component = byRef.get(ref);
+    const groups = depGroupsOf(pkg);
+    const installed = options.isInstalled === undefined ? undefined : options.isInstalled(installPathOf(pkg));
+    const scope: SbomComponent['scope'] =
+      installed === false || groups.includes('dev') ? 'excluded' : groups.includes('optional') ? 'optional' : 'required';
+    if (component === undefined) {
+      const [group, name] = splitScope(pkg.name);
+      component = newComponent({ ref, type: 'library', ecosystem: 'npm', name, purl: ref, scope });
+      if (group !== undefined) component.group = group;
+      if (pkg.version !== '') component.version = pkg.version;
+      component.hashes = sriToHexDigests(pkg.integrity);
+      component.licenses = [...pkg.licenses];
+      if (pkg.resolved !== undefined && /^https?:/.test(pkg.resolved)) {
+        component.externalReferences.push({ type: 'distribution', url: pkg.resolved });
+      } else if (pkg.commit !== undefined && pkg.resolved !== undefined) {
+        component.externalReferences.push({ type: 'vcs', url: pkg.resolved });
+      }
+      component.properties.push(['packaging-factory:source', options.source]);
+      byRef.set(ref, component);
+    } else if (component.scope === 'excluded' && scope !== 'excluded') {
+      // One copy is shipped for production: the package is.
+      component.scope = scope;
+    } else if (component.scope === 'optional' && scope === 'required') {
+      component.scope = 'required';
+    }
+    // CycloneDX npm property taxonomy (cyclonedx-property-taxonomy, cdx:npm:package:*).
+    component.properties.push(['cdx:npm:package:path', installPathOf(pkg)]);
+    if (groups.includes('dev')) component.properties.push(['cdx:npm:package:development', 'true']);
+    if (pkg.bundled) component.properties.push(['cdx:npm:package:bundled', 'true']);
+    if (installed === false) component.properties.push(['packaging-factory:npm:installed', 'false']);
+    return component;
+  };
+
+  for (const pkg of installedNpmPackages(lock)) {
+    const component = componentFor(pkg);
+    for (const name of [...pkg.dependencies, ...pkg.optionalDependencies, ...pkg.peerDependencies]) {
+      const target = resolveNpmDependency(byPath, pkg.path, name);
+      if (target !== undefined && target !== pkg) component.dependsOn.add(refOf(target));
+    }
+  }
+
+  const directNames = [
+    ...lock.root.dependencies,
+    ...lock.root.optionalDependencies,
+    ...lock.root.devDependencies,
+    ...lock.root.peerDependencies,
+  ];
+  const directRefs = [
+    ...new Set(
+      directNames.flatMap((name) => {
+        const target = resolveNpmDependency(byPath, '', name);
+        return target === undefined ? [] : [refOf(target)];
+      }),
+    ),
+  ].sort();
+
+  const result: NpmCatalog = { components: [], directRefs };
+  if (lock.root.name !== '') {
+    const ref = npmPurl(lock.root.name, lock.root.version);
+    const [group, name] = splitScope(lock.root.name);
+    const root = newComponent({ ref, type: 'application', ecosystem: 'npm', name, purl: ref, scope: 'required' });
+    if (group !== undefined) root.group = group;
+    if (lock.root.version !== '') root.version = lock.root.version;
+    root.licenses = [...lock.root.licenses];
+    root.properties.push(['packaging-factory:source', options.source]);
+    if (options.installDir !== undefined) root.properties.push(['cdx:npm:package:path', options.installDir]);
+    for (const dep of directRefs) root.dependsOn.add(dep);
+    // A root that is also a dependency of itself (rare self-links) would collide: keep the package.
+    if (!byRef.has(ref)) {
+      result.root = root;
+      result.components.push(root);
+    }
+  }
+  for (const component of byRef.values()) {
+    // De-duplicate repeated properties from several install paths, keep a stable order.
+    const seen = new Set<string>();
+    component.properties = component.properties.filter(([n, v]) => {
+      const key = `${n}\u0000${v}`;
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    });
+    if (component.scope !== 'excluded') {
+      component.properties = component.properties.filter(
+        ([n]) => n !== 'packaging-factory:npm:installed' && n !== 'cdx:npm:package:development',
+      );
+    }
+    result.components.push(component);
+  }
+  return result;
+}

@@ -1,0 +1,162 @@
+import { createHash } from 'node:crypto';
+import { Enums, Models, Serialize, SPDX, Spec, Validation } from '@cyclonedx/cyclonedx-library';
+import cdxLibraryPackage from '@cyclonedx/cyclonedx-library/package.json' with { type: 'json' };
+import { FactoryError } from '@packaging-factory/core';
+import sbomPackage from '../../package.json' with { type: 'json' };
+import type { SbomCatalog, SbomComponent } from '../catalog/sbom-component.ts';
+
+/** Name and version of the CycloneDX library, for the evidence record. */
+export const CYCLONEDX_LIBRARY = { name: '@cyclonedx/cyclonedx-library', version: cdxLibraryPackage.version };
+
+export interface CycloneDxOptions {
+  /** metadata.timestamp; omitted when undefined (no wall-clock time in reproducible output). */
+  timestamp?: Date;
+}
+
+const HASH_ALGORITHMS: Record<string, Enums.HashAlgorithm> = {
+  'SHA-1': Enums.HashAlgorithm['SHA-1'],
+  'SHA-256': Enums.HashAlgorithm['SHA-256'],
+  'SHA-384': Enums.HashAlgorithm['SHA-384'],
+  'SHA-512': Enums.HashAlgorithm['SHA-512'],
+};
+
+const COMPONENT_TYPES: Record<SbomComponent['type'], Enums.ComponentType> = {
+  application: Enums.ComponentType.Application,
+  library: Enums.ComponentType.Library,
+  file: Enums.ComponentType.File,
+};
+
+const SCOPES: Record<NonNullable<SbomComponent['scope']>, Enums.ComponentScope> = {
+  required: Enums.ComponentScope.Required,
+  optional: Enums.ComponentScope.Optional,
+  excluded: Enums.ComponentScope.Excluded,
+};
+
+const REFERENCE_TYPES = {
+  website: Enums.ExternalReferenceType.Website,
+  distribution: Enums.ExternalReferenceType.Distribution,
+  vcs: Enums.ExternalReferenceType.VCS,
+} as const;
+
+/**
+ * Declared licenses as CycloneDX 1.6 wants them (§ licenseChoice): a lone SPDX expression as an
+ * `expression`; otherwise one entry per license, by SPDX `id` when it is one, else by `name`
+ * (the schema forbids mixing an expression with other entries).
+ */
+function licensesFor(declared: readonly string[]): Models.License[] {
+  const unique = [...new Set(declared)];
+  const [only] = unique;
+  if (unique.length === 1 && only !== undefined && /\s(AND|OR|WITH)\s|^\(/.test(only)) return [new Models.LicenseExpression(only)];
+  return unique.map((value) => {
+    const id = SPDX.fixupSpdxId(value);
+    return id !== undefined ? new Models.SpdxLicense(id) : new Models.NamedLicense(value);
+  });
+}
+
+function toModel(component: SbomComponent, refs: Map<string, Models.Component>): Models.Component {
+  const model = new Models.Component(COMPONENT_TYPES[component.type], component.name, { bomRef: component.ref });
+  if (component.group !== undefined) model.group = component.group;
+  if (component.version !== undefined) model.version = component.version;
+  if (component.purl !== undefined) model.purl = component.purl;
+  if (component.description !== undefined) model.description = component.description;
+  if (component.scope !== undefined) model.scope = SCOPES[component.scope];
+  for (const [algorithm, content] of component.hashes) {
+    const mapped = HASH_ALGORITHMS[algorithm];
+    if (mapped !== undefined) model.hashes.set(mapped, content);
+  }
+  for (const license of licensesFor(component.licenses)) model.licenses.add(license);
+  if (component.supplier !== undefined) {
+    const contact = new Models.OrganizationalContact({ name: component.supplier.name });
+    if (component.supplier.email !== undefined) contact.email = component.supplier.email;
+    const supplier = new Models.OrganizationalEntity({ name: component.supplier.name });
+    supplier.contact.add(contact);
+    model.supplier = supplier;
+  }
+  for (const [name, value] of component.properties) model.properties.add(new Models.Property(name, value));
+  for (const reference of component.externalReferences) {
+    model.externalReferences.add(new Models.ExternalReference(reference.url, REFERENCE_TYPES[reference.type]));
+  }
+  for (const child of component.children) model.components.add(toModel(child, refs));
+  refs.set(component.ref, model);
+  return model;
+}
+
+function linkDependencies(components: readonly SbomComponent[], refs: Map<string, Models.Component>): void {
+  for (const component of components) {
+    const model = refs.get(component.ref);
+    if (model === undefined) continue;
+    for (const dep of component.dependsOn) {
+      const target = refs.get(dep);
+      // Only refs present in this BOM: the library drops dangling ones silently, we do it explicitly.
+      if (target !== undefined && target !== model) model.dependencies.add(target.bomRef);
+    }
+    linkDependencies(component.children, refs);
+  }
+}
+
+/** RFC 4122 §4.3 name-based UUID (version 5, SHA-1) in the URL namespace. */
+export function uuidV5(name: string): string {
+  const namespace = Buffer.from('6ba7b8119dad11d180b400c04fd430c8', 'hex');
+  const bytes = createHash('sha1').update(namespace).update(name, 'utf8').digest().subarray(0, 16);
+  bytes[6] = ((bytes[6] ?? 0) & 0x0f) | 0x50;
+  bytes[8] = ((bytes[8] ?? 0) & 0x3f) | 0x80;
+  const hex = bytes.toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+function buildBom(catalog: SbomCatalog, options: CycloneDxOptions): Models.Bom {
+  const bom = new Models.Bom();
+  if (options.timestamp !== undefined) bom.metadata.timestamp = options.timestamp;
+  bom.metadata.tools.components.add(
+    new Models.Component(Enums.ComponentType.Application, 'packaging-factory', { version: sbomPackage.version }),
+  );
+  bom.metadata.tools.components.add(
+    new Models.Component(Enums.ComponentType.Library, 'cyclonedx-library', { version: CYCLONEDX_LIBRARY.version, group: '@cyclonedx' }),
+  );
+  for (const source of catalog.sources) {
+    bom.metadata.properties.add(new Models.Property('packaging-factory:input', `${source.file} sha256:${source.sha256}`));
+  }
+  const refs = new Map<string, Models.Component>();
+  for (const component of catalog.components) bom.components.add(toModel(component, refs));
+  linkDependencies(catalog.components, refs);
+  return bom;
+}
+
+function serialize(bom: Models.Bom): string {
+  const serializer = new Serialize.JsonSerializer(new Serialize.JSON.Normalize.Factory(Spec.Spec1dot6));
+  return `${serializer.serialize(bom, { sortLists: true, space: 2 })}\n`;
+}
+
+/**
+ * Renders the catalogue as CycloneDX 1.6 JSON: lists sorted, serialNumber a UUID derived from the
+ * content itself (so the same inputs give the same bytes), then validated against the strict
+ * CycloneDX 1.6 JSON schema before anyone writes it. Invalid output is SBOM_INVALID.
+ */
+export async function renderCycloneDxJson(catalog: SbomCatalog, options: CycloneDxOptions = {}): Promise<string> {
+  const bom = buildBom(catalog, options);
+  const withoutSerial = serialize(bom);
+  bom.serialNumber = `urn:uuid:${uuidV5(`packaging-factory:sbom:sha256:${createHash('sha256').update(withoutSerial).digest('hex')}`)}`;
+  const json = serialize(bom);
+  const problems = await validateCycloneDxJson(json);
+  if (problems.length > 0) {
+    throw new FactoryError(
+      'SBOM_INVALID',
+      `the generated CycloneDX 1.6 document fails its JSON schema: ${problems.slice(0, 5).join('; ')}`,
+      {
+        hint: 'this is a bug in the SBOM generator; the evidence record holds the details',
+      },
+    );
+  }
+  return json;
+}
+
+let validator: Validation.JsonStrictValidator | undefined;
+
+/** Validates CycloneDX 1.6 JSON text with the library's strict schema validator (ajv); returns the problems. */
+export async function validateCycloneDxJson(json: string): Promise<string[]> {
+  validator ??= new Validation.JsonStrictValidator(Spec.Version.v1dot6);
+  // The library answers null when valid, else ajv's error objects (typed `any` by the library).
+  const errors = (await validator.validate(json)) as null | { instancePath?: string; message?: string }[];
+  if (errors === null) return [];
+  return errors.map((e) => `${e.instancePath === undefined || e.instancePath === '' ? '/' : e.instancePath} ${e.message ?? 'is invalid'}`);
+}

@@ -1,0 +1,290 @@
+import { readFile, readdir, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { glob, isDynamicPattern } from 'tinyglobby';
+import {
+  describeFile,
+  FactoryError,
+  InputReader,
+  sourceDateEpoch,
+  writeFileAtomic,
+  type FileRecord,
+  type RawInputs,
+  type StageContext,
+  type StageDefinition,
+  type StageResult,
+} from '@packaging-factory/core';
+import { detectFormat } from '@packaging-factory/formats';
+import { catalogDeb, linkDebDependencies, type DebCatalog } from './catalog/deb-cataloger.ts';
+import { catalogNpmLockfile } from './catalog/npm-cataloger.ts';
+import {
+  countByEcosystem,
+  mergeComponents,
+  type SbomCatalog,
+  type SbomComponent,
+  type SbomEcosystem,
+  type SbomSource,
+} from './catalog/sbom-component.ts';
+import { CYCLONEDX_LIBRARY, renderCycloneDxJson } from './cyclonedx/cyclonedx-json.ts';
+import { parseNpmLockfile } from './npm/npm-lockfile.ts';
+
+export const SBOM_FORMATS = ['cyclonedx-json'] as const;
+export type SbomFormat = (typeof SBOM_FORMATS)[number];
+
+export interface GenerateSbomOptions {
+  /** Files, directories or glob patterns, as given (resolved against the working directory at run time). */
+  paths: string[];
+  format: SbomFormat;
+  output: string;
+  sourceDateEpoch?: number;
+}
+
+const INPUTS = {
+  paths: {
+    description: 'Files, directories or glob patterns to catalogue: .deb packages and npm package-lock.json files.',
+    kind: 'paths',
+    required: true,
+  },
+  format: { description: 'SBOM format to write.', kind: 'choice', default: 'cyclonedx-json', choices: SBOM_FORMATS },
+  output: { description: 'Path of the SBOM file to write.', kind: 'path', default: 'factory-out/sbom.cdx.json' },
+  'source-date-epoch': {
+    description: 'Timestamp (seconds since 1970) for metadata.timestamp; defaults to SOURCE_DATE_EPOCH, else no timestamp.',
+    kind: 'number',
+  },
+} as const satisfies StageDefinition<GenerateSbomOptions>['inputs'];
+
+const LOCKFILE_NAMES = new Set(['package-lock.json', 'npm-shrinkwrap.json']);
+const SKIPPED_DIRS = new Set(['node_modules', '.git']);
+
+function parse(raw: RawInputs, ctx: { workDir: string; env: NodeJS.ProcessEnv }): GenerateSbomOptions {
+  const reader = new InputReader(raw, INPUTS, ctx.workDir);
+  const options: GenerateSbomOptions = {
+    paths: reader.requiredList('paths'),
+    format: reader.choice<SbomFormat>('format'),
+    output: reader.path('output'),
+  };
+  const epoch = reader.optional('source-date-epoch');
+  if (epoch !== undefined) {
+    if (!/^\d+$/.test(epoch)) {
+      throw new FactoryError('INPUT_INVALID', `input 'source-date-epoch' must be whole seconds since 1970-01-01 UTC, got '${epoch}'`, {
+        subject: 'source-date-epoch',
+      });
+    }
+    options.sourceDateEpoch = Number(epoch);
+  }
+  return options;
+}
+
+type InputKind = SbomSource['kind'];
+
+async function isNpmLockfile(file: string): Promise<boolean> {
+  if (LOCKFILE_NAMES.has(path.basename(file))) return true;
+  if (!file.endsWith('.json')) return false;
+  try {
+    const document = JSON.parse(await readFile(file, 'utf8')) as unknown;
+    return (
+      typeof document === 'object' && document !== null && typeof (document as Record<string, unknown>)['lockfileVersion'] === 'number'
+    );
+  } catch {
+    return false;
+  }
+}
+
+/** What an explicitly named file is; anything we cannot catalogue is SBOM_UNSUPPORTED_FORMAT. */
+async function classify(file: string): Promise<InputKind> {
+  if ((await detectFormat(file)) === 'deb') return 'deb';
+  if (await isNpmLockfile(file)) return 'npm-lockfile';
+  throw new FactoryError('SBOM_UNSUPPORTED_FORMAT', `${file} is neither a Debian package nor an npm package-lock.json`, {
+    subject: file,
+    hint: 'generate-sbom catalogues .deb files and package-lock.json files so far; remove this path from the paths input',
+  });
+}
+
+/** Supported files under a directory (node_modules and .git skipped), sorted. */
+async function walkDirectory(dir: string): Promise<{ file: string; kind: InputKind }[]> {
+  const found: { file: string; kind: InputKind }[] = [];
+  const visit = async (current: string): Promise<void> => {
+    const entries = (await readdir(current, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : 1));
+    for (const entry of entries) {
+      const full = path.join(current, entry.name);
+      if (entry.isDirectory()) {
+        if (!SKIPPED_DIRS.has(entry.name)) await visit(full);
+      } else if (entry.isFile()) {
+        if (LOCKFILE_NAMES.has(entry.name)) found.push({ file: full, kind: 'npm-lockfile' });
+        else if (/\.u?deb$/.test(entry.name) && (await detectFormat(full)) === 'deb') found.push({ file: full, kind: 'deb' });
+      }
+    }
+  };
+  await visit(dir);
+  return found;
+}
+
+/** Expands the paths input into classified files, deduplicated and sorted. */
+export async function expandSbomInputs(paths: readonly string[], workDir: string): Promise<{ file: string; kind: InputKind }[]> {
+  const byFile = new Map<string, InputKind>();
+  for (const given of paths) {
+    const absolute = path.resolve(workDir, given);
+    const info = await stat(absolute).catch(() => undefined);
+    if (info?.isDirectory() === true) {
+      for (const { file, kind } of await walkDirectory(absolute)) byFile.set(file, kind);
+    } else if (info?.isFile() === true) {
+      byFile.set(absolute, await classify(absolute));
+    } else if (isDynamicPattern(given)) {
+      const matches = await glob([given], { cwd: workDir, absolute: true, onlyFiles: true, dot: false });
+      if (matches.length === 0) {
+        throw new FactoryError('FILE_NOT_FOUND', `paths: the pattern '${given}' matched no files`, {
+          subject: 'paths',
+          hint: 'check the pattern; it is matched from the working directory',
+        });
+      }
+      for (const match of matches.sort()) byFile.set(path.resolve(match), await classify(path.resolve(match)));
+    } else {
+      throw new FactoryError('FILE_NOT_FOUND', `paths: ${given} does not exist`, {
+        subject: 'paths',
+        hint: 'check the path; relative paths are resolved from the working directory',
+      });
+    }
+  }
+  return [...byFile.entries()].map(([file, kind]) => ({ file, kind })).sort((a, b) => (a.file < b.file ? -1 : 1));
+}
+
+function displayPath(file: string, workDir: string): string {
+  const relative = path.relative(workDir, file);
+  return relative.startsWith('..') || path.isAbsolute(relative) ? file : relative.split(path.sep).join('/');
+}
+
+/** Catalogues the inputs into one merged catalogue (deb dependencies linked by name). */
+export async function catalogInputs(
+  inputs: readonly { file: string; kind: InputKind }[],
+  ctx: Pick<StageContext, 'exec' | 'workDir'>,
+  records: FileRecord[],
+): Promise<SbomCatalog> {
+  const lists: SbomComponent[][] = [];
+  const debs: DebCatalog[] = [];
+  const sources: SbomSource[] = [];
+  for (const input of inputs) {
+    const shown = displayPath(input.file, ctx.workDir);
+    const record = await describeFile(input.file, input.kind === 'deb' ? 'artifact' : 'lockfile', ctx.workDir);
+    records.push(record);
+    sources.push({ file: shown, kind: input.kind, sha256: record.sha256 });
+    if (input.kind === 'deb') {
+      const catalog = await catalogDeb(input.file, ctx.exec, shown);
+      debs.push(catalog);
+      lists.push(catalog.components);
+    } else {
+      const lock = parseNpmLockfile(await readFile(input.file, 'utf8'), input.file);
+      lists.push(catalogNpmLockfile(lock, { source: shown }).components);
+    }
+  }
+  const merged = mergeComponents(lists);
+  const placeholders = linkDebDependencies(debs, merged);
+  const components = mergeComponents([merged, placeholders]);
+  return { components, sources };
+}
+
+function summaryFor(
+  counts: Record<SbomEcosystem, number>,
+  declaredOnly: number,
+  output: FileRecord,
+  sources: readonly SbomSource[],
+): string {
+  const rows = [
+    ['Debian packages', String(counts.deb - declaredOnly)],
+    ['Declared Debian dependencies (not shipped)', String(declaredOnly)],
+    ['npm packages', String(counts.npm)],
+    ['Files', String(counts.file)],
+  ];
+  return [
+    '### generate-sbom',
+    '',
+    `CycloneDX 1.6 JSON \`${output.name}\` (sha256 \`${output.sha256}\`) from ${sources.length} input${sources.length === 1 ? '' : 's'}.`,
+    '',
+    '| Ecosystem | Components |',
+    '|---|---|',
+    ...rows.map(([k, v]) => `| ${k} | ${v} |`),
+    '',
+    '| Input | Kind | SHA-256 |',
+    '|---|---|---|',
+    ...sources.map((s) => `| ${s.file.replace(/\|/g, '\\|')} | ${s.kind} | \`${s.sha256.slice(0, 16)}…\` |`),
+    '',
+  ].join('\n');
+}
+
+async function run(options: GenerateSbomOptions, ctx: StageContext): Promise<StageResult> {
+  const inputs = await expandSbomInputs(options.paths, ctx.workDir);
+  if (inputs.length === 0) {
+    return {
+      status: 'failed',
+      decision: { result: 'fail', reason: 'no .deb or package-lock.json found in the paths given' },
+      inputs: [],
+      outputs: [],
+      outputValues: {},
+      summary: '### generate-sbom\n\nNo SBOM written: no .deb or package-lock.json found in the paths given.\n',
+      errors: [
+        new FactoryError('SBOM_EMPTY', `no .deb or package-lock.json found in: ${options.paths.join(', ')}`, {
+          subject: 'paths',
+          hint: 'point paths at the built package (factory-out/packages/*.deb) or a package-lock.json',
+        }),
+      ],
+    };
+  }
+  const records: FileRecord[] = [];
+  const catalog = await catalogInputs(inputs, ctx, records);
+  const counts = countByEcosystem(catalog.components);
+  const total = counts.deb + counts.npm + counts.file;
+  if (total === 0) {
+    return {
+      status: 'failed',
+      decision: { result: 'fail', reason: 'the inputs hold no components' },
+      inputs: records,
+      outputs: [],
+      outputValues: {},
+      summary: '### generate-sbom\n\nNo SBOM written: the inputs hold no components.\n',
+      errors: [
+        new FactoryError('SBOM_EMPTY', `the inputs (${inputs.map((i) => i.file).join(', ')}) hold no components`, { subject: 'paths' }),
+      ],
+    };
+  }
+  let epoch = options.sourceDateEpoch;
+  const notes: string[] = [];
+  if (epoch === undefined) epoch = sourceDateEpoch(ctx.env);
+  if (epoch === undefined) notes.push('no source-date-epoch or SOURCE_DATE_EPOCH: metadata.timestamp omitted');
+  ctx.exec.recordTool(CYCLONEDX_LIBRARY);
+  const json = await renderCycloneDxJson(catalog, epoch === undefined ? {} : { timestamp: new Date(epoch * 1000) });
+  await writeFileAtomic(options.output, json);
+  const output = await describeFile(options.output, 'sbom', ctx.workDir);
+  const declaredOnly = catalog.components.filter((c) => c.properties.some(([n]) => n === 'packaging-factory:deb:declared-only')).length;
+  ctx.logger.info(`generate-sbom: wrote ${output.path} with ${total} components`);
+  return {
+    status: 'passed',
+    decision: { result: 'pass', reason: `${total} components from ${inputs.length} input(s), valid CycloneDX 1.6` },
+    inputs: records,
+    outputs: [output],
+    outputValues: { sbom: options.output, 'component-count': String(total) },
+    summary: summaryFor(counts, declaredOnly, output, catalog.sources),
+    details: {
+      format: options.format,
+      specVersion: '1.6',
+      componentCount: total,
+      byEcosystem: { deb: counts.deb - declaredOnly, npm: counts.npm, file: counts.file, declaredDebOnly: declaredOnly },
+      validated: true,
+      serialNumber: (JSON.parse(json) as { serialNumber?: string }).serialNumber,
+    },
+    notes,
+  };
+}
+
+/** The generate-sbom stage: catalogues .deb packages and npm lockfiles into a validated CycloneDX 1.6 SBOM. */
+export const generateSbomStage: StageDefinition<GenerateSbomOptions> = {
+  name: 'generate-sbom',
+  title: 'Generate SBOM',
+  description:
+    'Catalogues .deb packages (control data, files, embedded npm lockfiles) and npm lockfiles into a validated, reproducible CycloneDX 1.6 SBOM.',
+  inputs: INPUTS,
+  outputs: {
+    sbom: { description: 'Path of the SBOM file written.' },
+    'component-count': { description: 'Number of components in the SBOM (packages and files).' },
+  },
+  positional: 'paths',
+  parse,
+  run,
+};

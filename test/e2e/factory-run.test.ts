@@ -83,7 +83,7 @@ describe('factory run examples/hello', () => {
     await expect(verifyArtifact(debPath, path.join(signatures, `${deb}.sigstore.json`), pem)).resolves.toBeDefined();
     const tampered = path.join(tmp, deb);
     const bytes = await readFile(debPath);
-    bytes[bytes.length - 10] ^= 0x01;
+    bytes.writeUInt8(bytes.readUInt8(bytes.length - 10) ^ 0x01, bytes.length - 10);
     await writeFile(tampered, bytes);
     await expect(verifyArtifact(tampered, path.join(signatures, `${deb}.sigstore.json`), pem)).rejects.toThrow();
   });

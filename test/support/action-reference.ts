@@ -22,7 +22,7 @@ export function renderActionReference(definitions: StageDefinition<unknown>[]): 
     '',
     '| input | default | description |',
     '|---|---|---|',
-    ...Object.entries(COMMON_INPUTS).map(([n, s]) => `| \`${n}\` | ${'default' in s ? `\`${s.default}\`` : ''} | ${cell(s.description)} |`),
+    ...Object.entries(COMMON_INPUTS).map(([n, s]) => `| \`${n}\` | ${s.default !== undefined ? `\`${s.default}\`` : ''} | ${cell(s.description)} |`),
     '',
     '| output | description |',
     '|---|---|',

@@ -42,7 +42,7 @@ export async function runAction<O>(definition: StageDefinition<O>): Promise<void
     const raw: RawInputs = readActionInputs(definition as StageDefinition<unknown>);
     const workDir = process.env['GITHUB_WORKSPACE'] ?? process.cwd();
     const session = await RunSession.open({
-      evidencePath: raw['evidence-pack'] || COMMON_INPUTS['evidence-pack'].default,
+      evidencePath: raw['evidence-pack'] || (COMMON_INPUTS['evidence-pack'].default ?? 'factory-evidence/evidence-pack.json'),
       ...(raw['event-log'] ? { eventLogPath: raw['event-log'] } : {}),
       ...(raw['correlation-id'] ? { correlationId: raw['correlation-id'] } : {}),
       logger: actionsLogger,

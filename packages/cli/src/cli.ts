@@ -51,6 +51,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
           pipelineFile: positionals[0] ?? 'factory.yml',
           outDir: values.out,
           verbose: values.verbose === true,
+          argv: rest,
           ...(values['correlation-id'] ? { correlationId: values['correlation-id'] } : {}),
         },
         io,

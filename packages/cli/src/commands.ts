@@ -16,7 +16,8 @@ export interface StageCommand {
   cliDefaults: Record<string, string>;
 }
 
-const erase = (definition: StageDefinition<never>): StageDefinition<unknown> => definition as unknown as StageDefinition<unknown>;
+// The registry holds stages of different option types; each is only ever fed its own parse output.
+const erase = <O>(definition: StageDefinition<O>): StageDefinition<unknown> => definition as unknown as StageDefinition<unknown>;
 
 /** One subcommand per stage; flags are the action's inputs, with the same names. */
 export const STAGE_COMMANDS: StageCommand[] = [

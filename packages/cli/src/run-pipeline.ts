@@ -1,17 +1,20 @@
 import { mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { FactoryError, RunSession, type StageOutcome } from '@packaging-factory/core';
+import { digestFile, FactoryError, RunSession, type StageOutcome } from '@packaging-factory/core';
+import { KeySigner } from '@packaging-factory/signing';
 import { STAGE_COMMANDS } from './commands.ts';
 import { ConsoleLogger } from './console-logger.ts';
 import { loadPipeline, PIPELINE_STAGES, rawInputsFor, type PipelineStage } from './pipeline.ts';
 import { runParsed, secretEnvName, type CliIo } from './stage-command.ts';
-import { wireStage, type PipelineState } from './wiring.ts';
+import { inProcessOptions, wireStage, type PipelineState } from './wiring.ts';
 
 export interface RunOptions {
   pipelineFile: string;
   outDir: string;
   verbose: boolean;
   correlationId?: string;
+  /** The arguments after `factory run`, recorded in the provenance. */
+  argv: string[];
 }
 
 /** Marks a directory as factory output, so a later run may clear it without touching anything else. */
@@ -38,7 +41,20 @@ export async function runPipeline(options: RunOptions, io: CliIo): Promise<numbe
   io.err(`factory run ${path.relative(io.cwd, pipelineFile) || pipelineFile}: ${config.name ?? 'pipeline'}, ${stages.length} stages, correlation id ${session.correlationId}`);
   io.err(`output: ${outDir}`);
 
-  const state: PipelineState = { outDir, baseDir, pipelineFile, outputs: {}, session };
+  const state: PipelineState = {
+    outDir,
+    baseDir,
+    pipelineFile,
+    outputs: {},
+    session,
+    invocation: { pipeline: { path: path.relative(io.cwd, pipelineFile) || pipelineFile, sha256: await digestFile(pipelineFile) }, command: ['factory', 'run', ...options.argv] },
+  };
+  // One ephemeral key for the whole run, so the attestations are signed by the key that signed the
+  // artifacts: its private half lives only in this process and is never written anywhere.
+  const signConfig = config.stages.sign;
+  if (signConfig !== undefined && signConfig['ephemeral-key'] === true && signConfig['key'] === undefined && !io.env['FACTORY_KEY']) {
+    state.signer = await KeySigner.ephemeral();
+  }
   const rows: Row[] = [];
   let exitCode = 0;
   for (const [index, stage] of stages.entries()) {
@@ -50,6 +66,18 @@ export async function runPipeline(options: RunOptions, io: CliIo): Promise<numbe
     const command = STAGE_COMMANDS.find((c) => c.name === stage);
     if (command === undefined) throw new Error(`bug: no command for ${stage}`);
     const raw = { ...rawInputsFor(stage, config.stages[stage], baseDir), ...wireStage(stage, state) };
+    if (stage === 'publish') {
+      // The CLI publishes into a local immutable release directory unless the pipeline says otherwise;
+      // a relative dir: target is relative to the pipeline file, like every other path in it.
+      const to = raw['to'] ?? '';
+      if (to === '') raw['to'] = `dir:${path.join(outDir, 'release')}`;
+      else if (to.startsWith('dir:')) raw['to'] = `dir:${path.resolve(baseDir, to.slice(4))}`;
+    }
+    if (stage === 'attest-provenance' && !raw['key'] && state.signer === undefined) {
+      // Attest with the key that signed the artifacts unless the pipeline names another.
+      const signRaw = rawInputsFor('sign', config.stages.sign, baseDir);
+      for (const name of ['key', 'key-passphrase']) if (signRaw[name]) raw[name] = signRaw[name];
+    }
     for (const [name, spec] of Object.entries(command.definition.inputs)) {
       if (spec.kind !== 'secret') continue;
       // Secrets may stay out of the pipeline file: FACTORY_KEY, FACTORY_TOKEN, ...
@@ -57,7 +85,7 @@ export async function runPipeline(options: RunOptions, io: CliIo): Promise<numbe
       if (raw[name]) session.mask(raw[name]);
     }
     const started = Date.now();
-    const outcome = await runParsed(command.definition, raw, session);
+    const outcome = await runParsed(command.definition, raw, session, (o) => inProcessOptions(stage, o, raw, state));
     const seconds = (Date.now() - started) / 1000;
     state.outputs[stage] = outcome.result?.outputValues ?? {};
     rows.push(rowOf(stage, outcome, seconds, outDir));

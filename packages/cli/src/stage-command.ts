@@ -105,12 +105,17 @@ export async function runStageCommand(command: StageCommand, argv: string[], io:
 }
 
 /** Parses inside the stage run so a bad input is recorded in the evidence pack like any failure. */
-export async function runParsed(definition: StageDefinition<unknown>, raw: RawInputs, session: RunSession): Promise<StageOutcome> {
+export async function runParsed(
+  definition: StageDefinition<unknown>,
+  raw: RawInputs,
+  session: RunSession,
+  adjust: (options: unknown) => unknown = (options) => options,
+): Promise<StageOutcome> {
   const ctx = await session.contextFor(definition.name);
   const parsing: StageDefinition<RawInputs> = {
     ...definition,
     parse: (r) => r,
-    run: (r, c) => definition.run(definition.parse(r, { workDir: session.workDir, env: session.env }), c),
+    run: (r, c) => definition.run(adjust(definition.parse(r, { workDir: session.workDir, env: session.env })), c),
   };
   return runStage(parsing, raw, ctx);
 }

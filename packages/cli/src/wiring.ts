@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { RunSession } from '@packaging-factory/core';
+import type { ArtifactSigner } from '@packaging-factory/signing';
 import type { PipelineStage } from './pipeline.ts';
 
 /** What `factory run` knows while it runs: where things go and what earlier stages produced. */
@@ -9,6 +10,10 @@ export interface PipelineState {
   pipelineFile: string;
   session: RunSession;
   outputs: Partial<Record<PipelineStage, Record<string, string>>>;
+  /** The run's in-process signer (an ephemeral key), shared by sign and attest-provenance. */
+  signer?: ArtifactSigner;
+  /** What the provenance records as the CLI invocation. */
+  invocation: { pipeline: { path: string; sha256: string }; command: string[] };
 }
 
 const lines = (value: string | undefined): string[] => (value ?? '').split('\n').filter((l) => l.trim() !== '');
@@ -48,4 +53,18 @@ export function wireStage(stage: PipelineStage, state: PipelineState): Record<st
       return { files: files.join('\n') };
     }
   }
+}
+
+/**
+ * Options only an in-process caller can give: the shared signer (when the pipeline signs with an
+ * ephemeral key and the stage has no key of its own) and the invocation for the provenance.
+ */
+export function inProcessOptions(stage: PipelineStage, options: unknown, raw: Record<string, string>, state: PipelineState): unknown {
+  const object = options as Record<string, unknown>;
+  const ownKey = raw['key'] !== undefined && raw['key'] !== '';
+  if (stage === 'sign' && state.signer !== undefined && !ownKey) return { ...object, signer: state.signer };
+  if (stage === 'attest-provenance') {
+    return { ...object, invocation: state.invocation, ...(state.signer !== undefined && !ownKey ? { signer: state.signer } : {}) };
+  }
+  return options;
 }

@@ -36,6 +36,8 @@ export interface SkippedComponent {
 export interface SbomComponents {
   /** Components found, nested ones included (metadata.component, the subject, is not scanned). */
   total: number;
+  /** Components of type `file`: contents of a package, not packages; there is nothing to look up. */
+  files: number;
   scannable: SbomComponent[];
   skipped: SkippedComponent[];
 }
@@ -82,7 +84,7 @@ export async function readSbomComponents(file: string): Promise<SbomComponents> 
   if (components !== undefined && !Array.isArray(components)) {
     throw new FactoryError('SCAN_SBOM_INVALID', `SBOM ${file}: "components" must be an array`, { subject: 'sbom' });
   }
-  const result: SbomComponents = { total: 0, scannable: [], skipped: [] };
+  const result: SbomComponents = { total: 0, files: 0, scannable: [], skipped: [] };
   const visit = (list: unknown[], trail: string): void => {
     list.forEach((item, index) => {
       const where = `${trail}[${index}]`;
@@ -91,7 +93,8 @@ export async function readSbomComponents(file: string): Promise<SbomComponents> 
       }
       const component = item as CdxComponent;
       result.total++;
-      classify(component, where, result);
+      if (component.type === 'file' && component.purl === undefined) result.files++;
+      else classify(component, where, result);
       if (component.components !== undefined) {
         if (!Array.isArray(component.components)) {
           throw new FactoryError('SCAN_SBOM_INVALID', `SBOM ${file}: ${where}.components must be an array`, { subject: 'sbom' });

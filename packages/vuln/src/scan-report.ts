@@ -20,6 +20,8 @@ export interface ScanReport {
   policy: ScanPolicy;
   components: {
     total: number;
+    /** File components (package contents): nothing to look up. */
+    files: number;
     scanned: number;
     duplicates: number;
     skipped: number;
@@ -72,6 +74,7 @@ export function buildScanReport(input: ReportInput): ScanReport {
     policy: input.policy,
     components: {
       total: input.components.total,
+      files: input.components.files,
       scanned: outcome.scanned.length,
       duplicates: outcome.duplicates,
       skipped: skipped.length,
@@ -92,7 +95,7 @@ export function renderScanSummary(report: ScanReport): string {
   const verdict = report.decision === 'pass' ? 'passed' : 'blocked';
   lines.push(`### Vulnerability scan ${verdict}`, '');
   lines.push(
-    `Scanned ${report.components.scanned} of ${report.components.total} SBOM components (${report.components.skipped} skipped) ` +
+    `Scanned ${report.components.scanned} of ${report.components.total} SBOM components (${report.components.files} file components, ${report.components.skipped} skipped) ` +
       `against the OSV database \`${report.database.path}\`: ${report.database.records} records, snapshot ${report.database.snapshot || 'unknown'}, ` +
       `digest \`${report.database.sha256.slice(0, 16)}…\`.`,
   );

@@ -108,6 +108,9 @@ async function runScan(options: ScanOptions, ctx: StageContext): Promise<StageRe
   ctx.logger.info(
     `OSV database ${database.info.path}: ${database.info.records} records (${database.info.withdrawn} withdrawn skipped), snapshot ${database.info.snapshot}`,
   );
+  ctx.logger.info(
+    `${components.scannable.length} package component(s) to scan, ${components.files} file component(s) (package contents), ${components.skipped.length} not scannable`,
+  );
   for (const skipped of components.skipped) {
     ctx.logger.warn(`not scanned: ${skipped.purl ?? skipped.name} (${skipped.reason})`, options.sbom);
   }

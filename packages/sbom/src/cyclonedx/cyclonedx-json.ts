@@ -1,5 +1,18 @@
 import { createHash } from 'node:crypto';
-import { Enums, Models, Serialize, SPDX, Spec, Validation } from '@cyclonedx/cyclonedx-library';
+// Subpath imports: the package index also loads its file-based resources module, which needs
+// __dirname (absent in our ESM bundles). Validation is ours, over the same official schemas.
+import * as Enums from '@cyclonedx/cyclonedx-library/Enums';
+import * as Models from '@cyclonedx/cyclonedx-library/Models';
+import * as Serialize from '@cyclonedx/cyclonedx-library/Serialize';
+import * as SPDX from '@cyclonedx/cyclonedx-library/SPDX';
+import * as Spec from '@cyclonedx/cyclonedx-library/Spec';
+import { Ajv } from 'ajv';
+import addFormatsModule from 'ajv-formats';
+import addFormatsDraft2019Module from 'ajv-formats-draft2019';
+import bomSchema from '../../schema/cyclonedx/bom-1.6.SNAPSHOT.schema.json' with { type: 'json' };
+import spdxSchema from '../../schema/cyclonedx/spdx.SNAPSHOT.schema.json' with { type: 'json' };
+import cryptoDefsSchema from '../../schema/cyclonedx/cryptography-defs.SNAPSHOT.schema.json' with { type: 'json' };
+import jsfSchema from '../../schema/cyclonedx/jsf-0.82.SNAPSHOT.schema.json' with { type: 'json' };
 import cdxLibraryPackage from '@cyclonedx/cyclonedx-library/package.json' with { type: 'json' };
 import { FactoryError } from '@packaging-factory/core';
 import sbomPackage from '../../package.json' with { type: 'json' };
@@ -150,13 +163,42 @@ export async function renderCycloneDxJson(catalog: SbomCatalog, options: Cyclone
   return json;
 }
 
-let validator: Validation.JsonStrictValidator | undefined;
+// Both format plugins are CommonJS whose default export TypeScript sees as the module object.
+const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
+const addFormatsDraft2019 = addFormatsDraft2019Module as unknown as (ajv: Ajv, options: { formats: string[] }) => Ajv;
+let validator: ReturnType<Ajv['compile']> | undefined;
 
-/** Validates CycloneDX 1.6 JSON text with the library's strict schema validator (ajv); returns the problems. */
-export async function validateCycloneDxJson(json: string): Promise<string[]> {
-  validator ??= new Validation.JsonStrictValidator(Spec.Version.v1dot6);
-  // The library answers null when valid, else ajv's error objects (typed `any` by the library).
-  const errors = (await validator.validate(json)) as null | { instancePath?: string; message?: string }[];
-  if (errors === null) return [];
-  return errors.map((e) => `${e.instancePath === undefined || e.instancePath === '' ? '/' : e.instancePath} ${e.message ?? 'is invalid'}`);
+/**
+ * Validates CycloneDX 1.6 JSON text against the official schema with ajv, configured as
+ * @cyclonedx/cyclonedx-library's own JSON validator does (formats checked, remote schemas refused).
+ */
+export function validateCycloneDxJson(json: string): Promise<string[]> {
+  if (validator === undefined) {
+    const ajv = new Ajv({
+      useDefaults: false,
+      strict: false,
+      strictSchema: false,
+      addUsedSchema: false,
+      schemas: {
+        'http://cyclonedx.org/schema/spdx.SNAPSHOT.schema.json': spdxSchema,
+        'http://cyclonedx.org/schema/cryptography-defs.SNAPSHOT.schema.json': cryptoDefsSchema,
+        'http://cyclonedx.org/schema/jsf-0.82.SNAPSHOT.schema.json': jsfSchema,
+      },
+      loadSchema: (uri) => Promise.reject(new Error(`remote schemas are disabled: ${uri}`)),
+    });
+    addFormats(ajv);
+    addFormatsDraft2019(ajv, { formats: ['idn-email'] });
+    ajv.addFormat('iri-reference', true);
+    validator = ajv.compile(bomSchema);
+  }
+  let document: unknown;
+  try {
+    document = JSON.parse(json);
+  } catch (error) {
+    return Promise.resolve([`not JSON: ${(error as Error).message}`]);
+  }
+  if (validator(document)) return Promise.resolve([]);
+  return Promise.resolve(
+    (validator.errors ?? []).map((e) => `${e.instancePath === '' ? '/' : e.instancePath} ${e.message ?? 'is invalid'}`),
+  );
 }

@@ -55,7 +55,10 @@ describe('factory run examples/hello', () => {
     expect(validateEvidencePack(pack)).toEqual([]);
     expect(pack.records.map((r) => r.stage)).toEqual(STAGES);
     expect(pack.records.every((r) => r.status === 'passed')).toBe(true);
-    const events = (await readFile(path.join(out, 'events.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { correlationId: string });
+    const events = (await readFile(path.join(out, 'events.jsonl'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { correlationId: string });
     expect(events.length).toBeGreaterThan(7);
     expect(new Set(events.map((e) => e.correlationId))).toEqual(new Set([pack.correlationId]));
   });
@@ -140,7 +143,12 @@ describe('factory run fails closed', () => {
     const dir = await variant('vulnerable', async (d) => {
       // Claim an affected minimist (GHSA-xvch-5gv4-984h, critical) in the lockfile shipped inside the package.
       const lock = path.join(d, 'pkgroot', 'usr', 'lib', 'hello-factory', 'package-lock.json');
-      await writeFile(lock, (await readFile(lock, 'utf8')).replaceAll('minimist/-/minimist-1.2.8.tgz', 'minimist/-/minimist-1.2.5.tgz').replace(/("node_modules\/minimist": \{\s*"version": ")1\.2\.8/, '$11.2.5'));
+      await writeFile(
+        lock,
+        (await readFile(lock, 'utf8'))
+          .replaceAll('minimist/-/minimist-1.2.8.tgz', 'minimist/-/minimist-1.2.5.tgz')
+          .replace(/("node_modules\/minimist": \{\s*"version": ")1\.2\.8/, '$11.2.5'),
+      );
     });
     const out = path.join(dir, 'out');
     const run = await runFactory(['run', path.join(dir, 'pipeline.yml'), '--out', out]);

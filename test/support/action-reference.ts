@@ -7,11 +7,20 @@ const cell = (text: string): string => text.replace(/\|/g, '\\|').replace(/\n/g,
 export function renderActionReference(definitions: StageDefinition<unknown>[]): string {
   const parts: string[] = [];
   for (const d of definitions) {
-    parts.push(`### ${d.name}`, '', d.description, '', `\`uses: <org>/packaging-factory/actions/${d.name}@v1\` · CLI: \`factory ${d.name}${d.positional ? ` ${d.positional.toUpperCase()}...` : ''}\``, '');
+    parts.push(
+      `### ${d.name}`,
+      '',
+      d.description,
+      '',
+      `\`uses: <org>/packaging-factory/actions/${d.name}@v1\` · CLI: \`factory ${d.name}${d.positional ? ` ${d.positional.toUpperCase()}...` : ''}\``,
+      '',
+    );
     parts.push('| input | required | default | description |', '|---|---|---|---|');
     for (const [name, spec] of Object.entries(d.inputs)) {
       const choices = spec.choices ? ` One of: ${spec.choices.join(', ')}.` : '';
-      parts.push(`| \`${name}\` | ${spec.required === true ? 'yes' : 'no'} | ${spec.default !== undefined ? `\`${cell(spec.default)}\`` : ''} | ${cell(spec.description)}${choices} |`);
+      parts.push(
+        `| \`${name}\` | ${spec.required === true ? 'yes' : 'no'} | ${spec.default !== undefined ? `\`${cell(spec.default)}\`` : ''} | ${cell(spec.description)}${choices} |`,
+      );
     }
     parts.push('', '| output | description |', '|---|---|');
     for (const [name, spec] of Object.entries(d.outputs)) parts.push(`| \`${name}\` | ${cell(spec.description)} |`);
@@ -22,7 +31,9 @@ export function renderActionReference(definitions: StageDefinition<unknown>[]): 
     '',
     '| input | default | description |',
     '|---|---|---|',
-    ...Object.entries(COMMON_INPUTS).map(([n, s]) => `| \`${n}\` | ${s.default !== undefined ? `\`${s.default}\`` : ''} | ${cell(s.description)} |`),
+    ...Object.entries(COMMON_INPUTS).map(
+      ([n, s]) => `| \`${n}\` | ${s.default !== undefined ? `\`${s.default}\`` : ''} | ${cell(s.description)} |`,
+    ),
     '',
     '| output | description |',
     '|---|---|',

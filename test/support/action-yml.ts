@@ -33,7 +33,8 @@ export function renderActionYml(definition: StageDefinition<unknown>): string {
     inputs[name] = entry;
   }
   const outputs: Record<string, Record<string, unknown>> = {};
-  for (const [name, spec] of Object.entries({ ...definition.outputs, ...COMMON_OUTPUTS })) outputs[name] = { description: spec.description };
+  for (const [name, spec] of Object.entries({ ...definition.outputs, ...COMMON_OUTPUTS }))
+    outputs[name] = { description: spec.description };
   const document = {
     name: `Packaging Factory: ${definition.title}`,
     description: definition.description,

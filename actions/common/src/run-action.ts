@@ -10,6 +10,7 @@ import {
   type StageDefinition,
 } from '@packaging-factory/core';
 import { COMMON_INPUTS, COMMON_OUTPUTS } from './common-inputs.ts';
+import { rerunAsRoot } from './elevate.ts';
 
 /** Adapts the packages' Logger to the runner's workflow commands. */
 export const actionsLogger: Logger = {
@@ -37,9 +38,16 @@ export function readActionInputs(definition: StageDefinition<unknown>): Record<s
  * one evidence record, whatever happens. Parse errors are recorded like any other stage failure.
  */
 export async function runAction<O>(definition: StageDefinition<O>): Promise<void> {
+  if (definition.requiresRoot === true) {
+    const code = await rerunAsRoot();
+    if (code !== undefined) {
+      process.exitCode = code;
+      return;
+    }
+  }
   let exitCode = 0;
   try {
-    const raw: RawInputs = readActionInputs(definition as StageDefinition<unknown>);
+    const raw: RawInputs = readActionInputs(definition);
     const workDir = process.env['GITHUB_WORKSPACE'] ?? process.cwd();
     const session = await RunSession.open({
       evidencePath: raw['evidence-pack'] || (COMMON_INPUTS['evidence-pack'].default ?? 'factory-evidence/evidence-pack.json'),

@@ -18,7 +18,9 @@ function usage(): string {
     lines.push(`  factory ${c.name} ...${alias}`.padEnd(46) + c.definition.title);
   }
   lines.push('', "Each stage command's flags are the inputs of the GitHub Action of the same name; 'factory <command> --help' lists them.");
-  lines.push('Exit codes: 0 passed, 1 a gate failed (blocking vulnerability, failed verification or install test), 2 usage or input error.');
+  lines.push(
+    'Exit codes: 0 passed, 1 a gate failed (blocking vulnerability, failed verification or install test), 2 usage or input error.',
+  );
   return lines.join('\n');
 }
 
@@ -37,12 +39,19 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     if (command === 'run') {
       const { values, positionals } = parseArgs({
         args: rest,
-        options: { out: { type: 'string', default: 'out' }, 'correlation-id': { type: 'string' }, verbose: { type: 'boolean', short: 'v' }, help: { type: 'boolean', short: 'h' } },
+        options: {
+          out: { type: 'string', default: 'out' },
+          'correlation-id': { type: 'string' },
+          verbose: { type: 'boolean', short: 'v' },
+          help: { type: 'boolean', short: 'h' },
+        },
         allowPositionals: true,
         strict: true,
       });
       if (values.help === true) {
-        io.out('factory run [PIPELINE.yml] [--out DIR] [--correlation-id ID] [-v]\n\nRuns build-package, generate-sbom, scan, sign, test-install, attest-provenance and publish in order,\nwiring each stage’s outputs into the next; stops at the first failure. Default pipeline file: factory.yml.');
+        io.out(
+          'factory run [PIPELINE.yml] [--out DIR] [--correlation-id ID] [-v]\n\nRuns build-package, generate-sbom, scan, sign, test-install, attest-provenance and publish in order,\nwiring each stage’s outputs into the next; stops at the first failure. Default pipeline file: factory.yml.',
+        );
         return 0;
       }
       if (positionals.length > 1) throw new FactoryError('INPUT_INVALID', `factory run takes one pipeline file, got ${positionals.length}`);

@@ -17,7 +17,7 @@ export interface StageCommand {
 }
 
 // The registry holds stages of different option types; each is only ever fed its own parse output.
-const erase = <O>(definition: StageDefinition<O>): StageDefinition<unknown> => definition as unknown as StageDefinition<unknown>;
+const erase = <O>(definition: StageDefinition<O>): StageDefinition<unknown> => definition;
 
 /** One subcommand per stage; flags are the action's inputs, with the same names. */
 export const STAGE_COMMANDS: StageCommand[] = [

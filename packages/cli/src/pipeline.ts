@@ -63,7 +63,8 @@ export function pipelineSchema(): Record<string, unknown> {
     $schema: 'https://json-schema.org/draft/2020-12/schema',
     $id: PIPELINE_SCHEMA_ID,
     title: 'Packaging Factory pipeline',
-    description: 'What `factory run` does: the inputs of each stage, with the same names as the actions take. Outputs of one stage are wired into the next.',
+    description:
+      'What `factory run` does: the inputs of each stage, with the same names as the actions take. Outputs of one stage are wired into the next.',
     type: 'object',
     additionalProperties: false,
     required: ['version', 'stages'],
@@ -92,28 +93,43 @@ export async function loadPipeline(file: string): Promise<PipelineConfig> {
   try {
     document = parseYaml(text, { prettyErrors: true });
   } catch (error) {
-    throw new FactoryError('PIPELINE_INVALID', `pipeline file ${file} is not valid YAML: ${(error as Error).message}`, { cause: error, subject: file });
+    throw new FactoryError('PIPELINE_INVALID', `pipeline file ${file} is not valid YAML: ${(error as Error).message}`, {
+      cause: error,
+      subject: file,
+    });
   }
   const ajv = new Ajv2020({ allErrors: true, strict: false });
   const validate = ajv.compile(pipelineSchema());
   if (!validate(document)) {
-    const problems = (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message ?? ''}${e.params && 'additionalProperty' in e.params ? ` '${String(e.params['additionalProperty'])}'` : ''}`);
-    throw new FactoryError('PIPELINE_INVALID', `pipeline file ${file} does not match the pipeline schema: ${problems.slice(0, 6).join('; ')}`, {
-      subject: file,
-      hint: 'keys under stages.<stage> are that action’s inputs; see packages/cli/schema/pipeline.schema.json',
-    });
+    const problems = (validate.errors ?? []).map(
+      (e) =>
+        `${e.instancePath || '/'} ${e.message ?? ''}${e.params && 'additionalProperty' in e.params ? ` '${String(e.params['additionalProperty'])}'` : ''}`,
+    );
+    throw new FactoryError(
+      'PIPELINE_INVALID',
+      `pipeline file ${file} does not match the pipeline schema: ${problems.slice(0, 6).join('; ')}`,
+      {
+        subject: file,
+        hint: 'keys under stages.<stage> are that action’s inputs; see packages/cli/schema/pipeline.schema.json',
+      },
+    );
   }
   return document as PipelineConfig;
 }
 
 /** Turns one stage's config values into raw action-style inputs, resolving path inputs against the pipeline dir. */
-export function rawInputsFor(stage: PipelineStage, values: Record<string, PipelineValue> | undefined, baseDir: string): Record<string, string> {
+export function rawInputsFor(
+  stage: PipelineStage,
+  values: Record<string, PipelineValue> | undefined,
+  baseDir: string,
+): Record<string, string> {
   const definition = definitionOf(stage);
   const raw: Record<string, string> = {};
   for (const [name, value] of Object.entries(values ?? {})) {
     const spec = definition.inputs[name];
     const items = Array.isArray(value) ? value : [String(value)];
-    const resolved = spec !== undefined && (spec.kind === 'path' || spec.kind === 'paths') ? items.map((item) => path.resolve(baseDir, item)) : items;
+    const resolved =
+      spec !== undefined && (spec.kind === 'path' || spec.kind === 'paths') ? items.map((item) => path.resolve(baseDir, item)) : items;
     raw[name] = resolved.join('\n');
   }
   return raw;

@@ -38,7 +38,9 @@ export async function runPipeline(options: RunOptions, io: CliIo): Promise<numbe
     env: io.env,
   });
   const stages = PIPELINE_STAGES.filter((s) => s === 'build-package' || config.stages[s] !== undefined);
-  io.err(`factory run ${path.relative(io.cwd, pipelineFile) || pipelineFile}: ${config.name ?? 'pipeline'}, ${stages.length} stages, correlation id ${session.correlationId}`);
+  io.err(
+    `factory run ${path.relative(io.cwd, pipelineFile) || pipelineFile}: ${config.name ?? 'pipeline'}, ${stages.length} stages, correlation id ${session.correlationId}`,
+  );
   io.err(`output: ${outDir}`);
 
   const state: PipelineState = {
@@ -47,13 +49,16 @@ export async function runPipeline(options: RunOptions, io: CliIo): Promise<numbe
     pipelineFile,
     outputs: {},
     session,
-    invocation: { pipeline: { path: path.relative(io.cwd, pipelineFile) || pipelineFile, sha256: await digestFile(pipelineFile) }, command: ['factory', 'run', ...options.argv] },
+    invocation: {
+      pipeline: { path: path.relative(io.cwd, pipelineFile) || pipelineFile, sha256: await digestFile(pipelineFile) },
+      command: ['factory', 'run', ...options.argv],
+    },
   };
   // One ephemeral key for the whole run, so the attestations are signed by the key that signed the
   // artifacts: its private half lives only in this process and is never written anywhere.
   const signConfig = config.stages.sign;
   if (signConfig !== undefined && signConfig['ephemeral-key'] === true && signConfig['key'] === undefined && !io.env['FACTORY_KEY']) {
-    state.signer = await KeySigner.ephemeral();
+    state.signer = KeySigner.ephemeral();
   }
   const rows: Row[] = [];
   let exitCode = 0;
@@ -90,7 +95,9 @@ export async function runPipeline(options: RunOptions, io: CliIo): Promise<numbe
     state.outputs[stage] = outcome.result?.outputValues ?? {};
     rows.push(rowOf(stage, outcome, seconds, outDir));
     const mark = outcome.record.status === 'passed' ? '✔' : '✘';
-    io.err(`${mark} ${stage} ${outcome.record.status}${outcome.record.decision ? ` (${outcome.record.decision.result})` : ''} in ${seconds.toFixed(1)} s`);
+    io.err(
+      `${mark} ${stage} ${outcome.record.status}${outcome.record.decision ? ` (${outcome.record.decision.result})` : ''} in ${seconds.toFixed(1)} s`,
+    );
     for (const note of outcome.record.notes ?? []) io.err(`  note: ${note}`);
     for (const error of outcome.record.errors) {
       io.err(`  error ${error.code}: ${error.message}`);
@@ -152,6 +159,10 @@ function renderTable(rows: Row[]): string {
   const header = ['stage', 'status', 'decision', 'time', 'outputs'];
   const body = rows.map((r) => [r.stage, r.status, r.decision, r.status === 'not run' ? '' : `${r.seconds.toFixed(1)}s`, r.outputs]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => (row[i] ?? '').length)));
-  const line = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
+  const line = (cells: string[]): string =>
+    cells
+      .map((c, i) => c.padEnd(widths[i] ?? 0))
+      .join('  ')
+      .trimEnd();
   return ['', line(header), line(widths.map((w) => '-'.repeat(w))), ...body.map(line), ''].join('\n');
 }

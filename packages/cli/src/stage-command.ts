@@ -25,7 +25,11 @@ export function secretEnvName(input: string): string {
 }
 
 /** Turns argv into the stage's raw inputs: `--name value`, repeated for lists, positionals into the list input. */
-export function parseStageArgs(command: StageCommand, argv: string[], env: NodeJS.ProcessEnv): { raw: Record<string, string>; flags: Record<string, unknown> } {
+export function parseStageArgs(
+  command: StageCommand,
+  argv: string[],
+  env: NodeJS.ProcessEnv,
+): { raw: Record<string, string>; flags: Record<string, unknown> } {
   const definition = command.definition;
   const options: NonNullable<ParseArgsConfig['options']> = { ...COMMON_FLAGS };
   for (const [name, spec] of Object.entries(definition.inputs)) {
@@ -58,20 +62,41 @@ export function parseStageArgs(command: StageCommand, argv: string[], env: NodeJ
     const existing = raw[definition.positional];
     raw[definition.positional] = [...(existing ? [existing] : []), ...parsed.positionals].join('\n');
   }
-  return { raw, flags: parsed.values as Record<string, unknown> };
+  return { raw, flags: parsed.values };
 }
 
 export function stageHelp(command: StageCommand): string {
   const d = command.definition;
-  const lines = [`factory ${command.name}${d.positional ? ` [${d.positional.toUpperCase()}...]` : ''} [flags]`, '', d.description, '', 'Flags (the action inputs, same names):'];
+  const lines = [
+    `factory ${command.name}${d.positional ? ` [${d.positional.toUpperCase()}...]` : ''} [flags]`,
+    '',
+    d.description,
+    '',
+    'Flags (the action inputs, same names):',
+  ];
   for (const [name, spec] of Object.entries(d.inputs)) {
     const def = command.cliDefaults[name] ?? spec.default;
-    const extra = [spec.required ? 'required' : '', def ? `default: ${def}` : '', spec.choices ? `one of: ${spec.choices.join('|')}` : '', spec.kind === 'secret' ? `or env ${secretEnvName(name)}` : '']
+    const extra = [
+      spec.required ? 'required' : '',
+      def ? `default: ${def}` : '',
+      spec.choices ? `one of: ${spec.choices.join('|')}` : '',
+      spec.kind === 'secret' ? `or env ${secretEnvName(name)}` : '',
+    ]
       .filter(Boolean)
       .join('; ');
-    lines.push(`  --${name}${spec.kind === 'boolean' ? '' : ' VALUE'}${spec.kind === 'paths' ? ' (repeatable)' : ''}`, `      ${spec.description}${extra ? ` (${extra})` : ''}`);
+    lines.push(
+      `  --${name}${spec.kind === 'boolean' ? '' : ' VALUE'}${spec.kind === 'paths' ? ' (repeatable)' : ''}`,
+      `      ${spec.description}${extra ? ` (${extra})` : ''}`,
+    );
   }
-  lines.push('', 'Common flags:', '  --evidence-pack FILE   evidence pack to append to (default factory-out/evidence-pack.json)', '  --event-log FILE       JSONL event log (default: beside the evidence pack)', '  --correlation-id ID    run id (default: from the pack, GITHUB_RUN_ID, or new)', '  -v, --verbose          show debug output');
+  lines.push(
+    '',
+    'Common flags:',
+    '  --evidence-pack FILE   evidence pack to append to (default factory-out/evidence-pack.json)',
+    '  --event-log FILE       JSONL event log (default: beside the evidence pack)',
+    '  --correlation-id ID    run id (default: from the pack, GITHUB_RUN_ID, or new)',
+    '  -v, --verbose          show debug output',
+  );
   if (Object.keys(d.outputs).length > 0) {
     lines.push('', 'Prints these outputs (name=value):');
     for (const [name, spec] of Object.entries(d.outputs)) lines.push(`  ${name}: ${spec.description}`);
@@ -121,9 +146,12 @@ export async function runParsed(
 }
 
 function report(name: string, outcome: StageOutcome, io: CliIo): void {
-  for (const [key, value] of Object.entries(outcome.result?.outputValues ?? {})) io.out(`${key}=${value.includes('\n') ? JSON.stringify(value.split('\n')) : value}`);
+  for (const [key, value] of Object.entries(outcome.result?.outputValues ?? {}))
+    io.out(`${key}=${value.includes('\n') ? JSON.stringify(value.split('\n')) : value}`);
   for (const note of outcome.record.notes ?? []) io.err(`note: ${note}`);
-  const decision = outcome.record.decision ? ` (${outcome.record.decision.result}${outcome.record.decision.reason ? `: ${outcome.record.decision.reason}` : ''})` : '';
+  const decision = outcome.record.decision
+    ? ` (${outcome.record.decision.result}${outcome.record.decision.reason ? `: ${outcome.record.decision.reason}` : ''})`
+    : '';
   io.err(`${name}: ${outcome.record.status}${decision}`);
   for (const error of outcome.record.errors) {
     io.err(`error ${error.code}: ${error.message}`);

@@ -70,6 +70,8 @@ export interface StageDefinition<O> {
   readonly outputs: Readonly<Record<string, OutputSpec>>;
   /** The list input that the CLI's positional arguments fill (`factory sbom PATH...` fills `paths`). */
   readonly positional?: string;
+  /** The stage needs root (mount namespaces, overlayfs): the action re-runs itself under `sudo -n`. */
+  readonly requiresRoot?: boolean;
   parse(raw: RawInputs, ctx: { workDir: string; env: NodeJS.ProcessEnv }): O;
   run(options: O, ctx: StageContext): Promise<StageResult>;
 }

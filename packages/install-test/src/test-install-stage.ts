@@ -75,6 +75,7 @@ const DEBIAN_VERSION = /^[A-Za-z0-9.+~:-]+$/;
 export const testInstallStage: StageDefinition<TestInstallOptions> = {
   name: 'test-install',
   title: 'Test install',
+  requiresRoot: true,
   description:
     'Installs a .deb in a sandbox that leaves the host untouched (overlayfs copy of the host, no network), checks that it is ' +
     'installed at the expected version with its files and a working command, purges it and checks that nothing is left behind.',

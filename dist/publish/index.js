@@ -41372,7 +41372,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 9422:
+/***/ 7210:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -44328,8 +44328,8 @@ function getIDToken(aud) {
  */
 
 //# sourceMappingURL=core.js.map
-// EXTERNAL MODULE: ./packages/core/src/index.ts + 17 modules
-var src = __nccwpck_require__(8547);
+// EXTERNAL MODULE: ./packages/core/src/index.ts + 16 modules
+var src = __nccwpck_require__(1375);
 ;// CONCATENATED MODULE: ./actions/common/src/common-inputs.ts
 /** Inputs every action takes on top of its stage's own: where the run's evidence lives. */
 const COMMON_INPUTS = {
@@ -44354,7 +44354,58 @@ const COMMON_OUTPUTS = {
     status: { description: 'passed or failed.' },
 };
 
+// EXTERNAL MODULE: external "node:child_process"
+var external_node_child_process_ = __nccwpck_require__(1421);
+// EXTERNAL MODULE: external "node:fs/promises"
+var promises_ = __nccwpck_require__(1455);
+;// CONCATENATED MODULE: ./actions/common/src/elevate.ts
+
+
+/** Set in the re-run process so it never tries again. */
+const ELEVATED_MARK = 'PACKAGING_FACTORY_ELEVATED';
+/**
+ * Re-runs this action under `sudo -n` when its stage needs root and the runner user is not root
+ * (GitHub-hosted Linux runners run actions as `runner` with passwordless sudo). Returns the child's
+ * exit code, or undefined when no re-run happened (already root, not Linux, no usable sudo): then the
+ * stage runs here and fails closed with its own error if it truly cannot work.
+ */
+async function rerunAsRoot() {
+    if (process.platform !== 'linux' || process.getuid?.() === 0 || process.env[ELEVATED_MARK] === '1')
+        return undefined;
+    const sudo = await findSudo();
+    if (sudo === undefined)
+        return undefined;
+    if ((await runInherit(sudo, ['-n', 'true'], process.env)) !== 0)
+        return undefined;
+    const script = process.argv[1];
+    if (script === undefined)
+        return undefined;
+    // --preserve-env keeps the INPUT_*, GITHUB_* and RUNNER_* variables the runner set for this step;
+    // the marker stops a second re-run. The child writes the same output and summary files.
+    return runInherit(sudo, ['-n', '--preserve-env', process.execPath, script], { ...process.env, [ELEVATED_MARK]: '1' });
+}
+async function findSudo() {
+    for (const candidate of ['/usr/bin/sudo', '/bin/sudo']) {
+        try {
+            await (0,promises_.access)(candidate, promises_.constants.X_OK);
+            return candidate;
+        }
+        catch {
+            // try the next one
+        }
+    }
+    return undefined;
+}
+function runInherit(command, args, env) {
+    return new Promise((resolve) => {
+        const child = (0,external_node_child_process_.spawn)(command, args, { env, stdio: ['ignore', 'inherit', 'inherit'] });
+        child.on('error', () => resolve(127));
+        child.on('close', (code) => resolve(code ?? 1));
+    });
+}
+
 ;// CONCATENATED MODULE: ./actions/common/src/run-action.ts
+
 
 
 
@@ -44383,6 +44434,13 @@ function readActionInputs(definition) {
  * one evidence record, whatever happens. Parse errors are recorded like any other stage failure.
  */
 async function runAction(definition) {
+    if (definition.requiresRoot === true) {
+        const code = await rerunAsRoot();
+        if (code !== undefined) {
+            process.exitCode = code;
+            return;
+        }
+    }
     let exitCode = 0;
     try {
         const raw = readActionInputs(definition);
@@ -44452,7 +44510,7 @@ function escapeMarkdown(text) {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _packaging_factory_publish__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7973);
-/* harmony import */ var _common_src_run_action_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(9422);
+/* harmony import */ var _common_src_run_action_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7210);
 
 
 await (0,_common_src_run_action_js__WEBPACK_IMPORTED_MODULE_1__/* .runAction */ .Cs)(_packaging_factory_publish__WEBPACK_IMPORTED_MODULE_0__/* .publishStage */ .Wt);
@@ -44462,7 +44520,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 8547:
+/***/ 1375:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -44978,8 +45036,8 @@ class EventLog {
     }
 }
 
-;// CONCATENATED MODULE: external "node:child_process"
-const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
+// EXTERNAL MODULE: external "node:child_process"
+var external_node_child_process_ = __nccwpck_require__(1421);
 ;// CONCATENATED MODULE: ./packages/core/src/exec.ts
 
 
@@ -45156,7 +45214,7 @@ function spawnCaptured(executable, args, options) {
     const started = Date.now();
     const timeoutMs = options.timeoutMs ?? 600_000;
     return new Promise((resolve, reject) => {
-        const child = (0,external_node_child_process_namespaceObject.spawn)(executable, args, {
+        const child = (0,external_node_child_process_.spawn)(executable, args, {
             cwd: options.cwd,
             env: options.env ?? process.env,
             stdio: ['pipe', 'pipe', 'pipe'],
@@ -46332,8 +46390,8 @@ var promises_ = __nccwpck_require__(1455);
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __nccwpck_require__(6760);
 var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_);
-// EXTERNAL MODULE: ./packages/core/src/index.ts + 17 modules
-var src = __nccwpck_require__(8547);
+// EXTERNAL MODULE: ./packages/core/src/index.ts + 16 modules
+var src = __nccwpck_require__(1375);
 // EXTERNAL MODULE: external "fs"
 var external_fs_ = __nccwpck_require__(9896);
 var external_fs_namespaceObject = /*#__PURE__*/__nccwpck_require__.t(external_fs_, 2);
@@ -53352,6 +53410,13 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:async_h
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:buffer");
+
+/***/ }),
+
+/***/ 1421:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
 
 /***/ }),
 

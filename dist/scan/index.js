@@ -42777,7 +42777,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 5061:
+/***/ 8416:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -45733,8 +45733,8 @@ function getIDToken(aud) {
  */
 
 //# sourceMappingURL=core.js.map
-// EXTERNAL MODULE: ./packages/core/src/index.ts + 18 modules
-var src = __nccwpck_require__(1554);
+// EXTERNAL MODULE: ./packages/core/src/index.ts + 17 modules
+var src = __nccwpck_require__(2893);
 ;// CONCATENATED MODULE: ./actions/common/src/common-inputs.ts
 /** Inputs every action takes on top of its stage's own: where the run's evidence lives. */
 const COMMON_INPUTS = {
@@ -45759,7 +45759,58 @@ const COMMON_OUTPUTS = {
     status: { description: 'passed or failed.' },
 };
 
+// EXTERNAL MODULE: external "node:child_process"
+var external_node_child_process_ = __nccwpck_require__(1421);
+// EXTERNAL MODULE: external "node:fs/promises"
+var promises_ = __nccwpck_require__(1455);
+;// CONCATENATED MODULE: ./actions/common/src/elevate.ts
+
+
+/** Set in the re-run process so it never tries again. */
+const ELEVATED_MARK = 'PACKAGING_FACTORY_ELEVATED';
+/**
+ * Re-runs this action under `sudo -n` when its stage needs root and the runner user is not root
+ * (GitHub-hosted Linux runners run actions as `runner` with passwordless sudo). Returns the child's
+ * exit code, or undefined when no re-run happened (already root, not Linux, no usable sudo): then the
+ * stage runs here and fails closed with its own error if it truly cannot work.
+ */
+async function rerunAsRoot() {
+    if (process.platform !== 'linux' || process.getuid?.() === 0 || process.env[ELEVATED_MARK] === '1')
+        return undefined;
+    const sudo = await findSudo();
+    if (sudo === undefined)
+        return undefined;
+    if ((await runInherit(sudo, ['-n', 'true'], process.env)) !== 0)
+        return undefined;
+    const script = process.argv[1];
+    if (script === undefined)
+        return undefined;
+    // --preserve-env keeps the INPUT_*, GITHUB_* and RUNNER_* variables the runner set for this step;
+    // the marker stops a second re-run. The child writes the same output and summary files.
+    return runInherit(sudo, ['-n', '--preserve-env', process.execPath, script], { ...process.env, [ELEVATED_MARK]: '1' });
+}
+async function findSudo() {
+    for (const candidate of ['/usr/bin/sudo', '/bin/sudo']) {
+        try {
+            await (0,promises_.access)(candidate, promises_.constants.X_OK);
+            return candidate;
+        }
+        catch {
+            // try the next one
+        }
+    }
+    return undefined;
+}
+function runInherit(command, args, env) {
+    return new Promise((resolve) => {
+        const child = (0,external_node_child_process_.spawn)(command, args, { env, stdio: ['ignore', 'inherit', 'inherit'] });
+        child.on('error', () => resolve(127));
+        child.on('close', (code) => resolve(code ?? 1));
+    });
+}
+
 ;// CONCATENATED MODULE: ./actions/common/src/run-action.ts
+
 
 
 
@@ -45788,6 +45839,13 @@ function readActionInputs(definition) {
  * one evidence record, whatever happens. Parse errors are recorded like any other stage failure.
  */
 async function runAction(definition) {
+    if (definition.requiresRoot === true) {
+        const code = await rerunAsRoot();
+        if (code !== undefined) {
+            process.exitCode = code;
+            return;
+        }
+    }
     let exitCode = 0;
     try {
         const raw = readActionInputs(definition);
@@ -45857,7 +45915,7 @@ function escapeMarkdown(text) {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _packaging_factory_vuln__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6821);
-/* harmony import */ var _common_src_run_action_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(5061);
+/* harmony import */ var _common_src_run_action_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8416);
 
 
 await (0,_common_src_run_action_js__WEBPACK_IMPORTED_MODULE_1__/* .runAction */ .Cs)(_packaging_factory_vuln__WEBPACK_IMPORTED_MODULE_0__/* .scanStage */ .i$);
@@ -45867,7 +45925,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 1554:
+/***/ 2893:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -46378,8 +46436,8 @@ class EventLog {
     }
 }
 
-;// CONCATENATED MODULE: external "node:child_process"
-const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
+// EXTERNAL MODULE: external "node:child_process"
+var external_node_child_process_ = __nccwpck_require__(1421);
 ;// CONCATENATED MODULE: ./packages/core/src/exec.ts
 
 
@@ -46556,7 +46614,7 @@ function spawnCaptured(executable, args, options) {
     const started = Date.now();
     const timeoutMs = options.timeoutMs ?? 600_000;
     return new Promise((resolve, reject) => {
-        const child = (0,external_node_child_process_namespaceObject.spawn)(executable, args, {
+        const child = (0,external_node_child_process_.spawn)(executable, args, {
             cwd: options.cwd,
             env: options.env ?? process.env,
             stdio: ['pipe', 'pipe', 'pipe'],
@@ -48041,8 +48099,8 @@ var promises_ = __nccwpck_require__(1455);
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __nccwpck_require__(6760);
 var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_);
-// EXTERNAL MODULE: ./packages/core/src/index.ts + 18 modules
-var src = __nccwpck_require__(1554);
+// EXTERNAL MODULE: ./packages/core/src/index.ts + 17 modules
+var src = __nccwpck_require__(2893);
 ;// CONCATENATED MODULE: ./packages/vuln/src/ecosystem.ts
 function ecosystem_parseEcosystem(ecosystem) {
     const colon = ecosystem.indexOf(':');
@@ -48474,7 +48532,7 @@ async function readSbomComponents(file) {
     if (components !== undefined && !Array.isArray(components)) {
         throw new src/* FactoryError */.Xx('SCAN_SBOM_INVALID', `SBOM ${file}: "components" must be an array`, { subject: 'sbom' });
     }
-    const result = { total: 0, scannable: [], skipped: [] };
+    const result = { total: 0, files: 0, scannable: [], skipped: [] };
     const visit = (list, trail) => {
         list.forEach((item, index) => {
             const where = `${trail}[${index}]`;
@@ -48483,7 +48541,10 @@ async function readSbomComponents(file) {
             }
             const component = item;
             result.total++;
-            classify(component, where, result);
+            if (component.type === 'file' && component.purl === undefined)
+                result.files++;
+            else
+                classify(component, where, result);
             if (component.components !== undefined) {
                 if (!Array.isArray(component.components)) {
                     throw new src/* FactoryError */.Xx('SCAN_SBOM_INVALID', `SBOM ${file}: ${where}.components must be an array`, { subject: 'sbom' });
@@ -48860,6 +48921,7 @@ function buildScanReport(input) {
         policy: input.policy,
         components: {
             total: input.components.total,
+            files: input.components.files,
             scanned: outcome.scanned.length,
             duplicates: outcome.duplicates,
             skipped: skipped.length,
@@ -48877,7 +48939,7 @@ function renderScanSummary(report) {
     const lines = [];
     const verdict = report.decision === 'pass' ? 'passed' : 'blocked';
     lines.push(`### Vulnerability scan ${verdict}`, '');
-    lines.push(`Scanned ${report.components.scanned} of ${report.components.total} SBOM components (${report.components.skipped} skipped) ` +
+    lines.push(`Scanned ${report.components.scanned} of ${report.components.total} SBOM components (${report.components.files} file components, ${report.components.skipped} skipped) ` +
         `against the OSV database \`${report.database.path}\`: ${report.database.records} records, snapshot ${report.database.snapshot || 'unknown'}, ` +
         `digest \`${report.database.sha256.slice(0, 16)}…\`.`);
     lines.push(`Policy: fail on ${describeFailOn(report.policy.failOn)}; advisories without a rating count as ${report.policy.unknownSeverity}.`, '');
@@ -49003,6 +49065,7 @@ async function runScan(options, ctx) {
     for (const library of tool.libraries)
         ctx.exec.recordTool(library);
     ctx.logger.info(`OSV database ${database.info.path}: ${database.info.records} records (${database.info.withdrawn} withdrawn skipped), snapshot ${database.info.snapshot}`);
+    ctx.logger.info(`${components.scannable.length} package component(s) to scan, ${components.files} file component(s) (package contents), ${components.skipped.length} not scannable`);
     for (const skipped of components.skipped) {
         ctx.logger.warn(`not scanned: ${skipped.purl ?? skipped.name} (${skipped.reason})`, options.sbom);
     }
@@ -49170,6 +49233,13 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:async_h
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:buffer");
+
+/***/ }),
+
+/***/ 1421:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
 
 /***/ }),
 

@@ -43464,7 +43464,7 @@ function normaliseTarPath(name, archive) {
  * Walks a tar stream entry by entry, hashing each regular file as it streams (constant memory
  * per entry unless captured). Returns the entries in archive order.
  */
-async function tar_entries_walkTar(source, options) {
+async function walkTar(source, options) {
     const extract = (0,tar_stream.extract)();
     if (Buffer.isBuffer(source)) {
         extract.end(source);
@@ -43721,7 +43721,7 @@ function parseDebControlText(file, text, controlFiles = []) {
 async function readDebControl(file, exec) {
     const tarBytes = await dpkgDebTar(file, '--ctrl-tarfile', exec);
     let controlText;
-    const entries = await tar_entries_walkTar(tarBytes, {
+    const entries = await walkTar(tarBytes, {
         archive: file,
         capture: (entry) => entry.path === 'control',
         onContent: (_entry, content) => {
@@ -44342,6 +44342,9 @@ async function passThrough(options, ctx) {
         });
     }
     const control = await readDebControl(file, ctx.exec);
+    // Walk the whole data tree too: a package with entries escaping its root (ARCHIVE_UNSAFE) or a
+    // corrupt payload must not be vouched for here and refused only later by generate-sbom.
+    const data = await listDebFiles(file, ctx.exec);
     const mismatches = passThroughMismatches(control, options.metadata);
     if (mismatches.length > 0) {
         throw new src/* FactoryError */.Xx('BUILD_INVALID_METADATA', `${file}: ${mismatches.join('; ')}`, {
@@ -44358,6 +44361,7 @@ async function passThrough(options, ctx) {
         architecture: control.architecture,
         installedSizeKiB: control.installedSize,
         depends: control.fields['Depends'] ?? '',
+        fileCount: data.length,
     };
     const summary = [
         '### build-package',

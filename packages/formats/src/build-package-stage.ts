@@ -12,7 +12,7 @@ import {
   type StageResult,
 } from '@packaging-factory/core';
 import { buildDeb, debMetadataProblems, type DebBuildMetadata } from './deb/build-deb.ts';
-import { readDebControl, type DebControl } from './deb/deb-package.ts';
+import { listDebFiles, readDebControl, type DebControl } from './deb/deb-package.ts';
 import { detectFormat } from './detect.ts';
 
 /** Formats build-package can produce today; others are refused with BUILD_UNSUPPORTED_FORMAT. */
@@ -186,6 +186,9 @@ async function passThrough(options: BuildPackageOptions & { package: string }, c
     });
   }
   const control = await readDebControl(file, ctx.exec);
+  // Walk the whole data tree too: a package with entries escaping its root (ARCHIVE_UNSAFE) or a
+  // corrupt payload must not be vouched for here and refused only later by generate-sbom.
+  const data = await listDebFiles(file, ctx.exec);
   const mismatches = passThroughMismatches(control, options.metadata);
   if (mismatches.length > 0) {
     throw new FactoryError('BUILD_INVALID_METADATA', `${file}: ${mismatches.join('; ')}`, {
@@ -202,6 +205,7 @@ async function passThrough(options: BuildPackageOptions & { package: string }, c
     architecture: control.architecture,
     installedSizeKiB: control.installedSize,
     depends: control.fields['Depends'] ?? '',
+    fileCount: data.length,
   };
   const summary = [
     '### build-package',

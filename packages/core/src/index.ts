@@ -9,3 +9,4 @@ export * from './inputs.ts';
 export * from './run-session.ts';
 export * from './retry.ts';
 export * from './archive.ts';
+export * from './path-patterns.ts';

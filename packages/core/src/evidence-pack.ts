@@ -4,6 +4,7 @@ import path from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import { FactoryError } from './errors.ts';
+import { withFileLock } from './file-lock.ts';
 import { digestBytes, type FileRecord } from './digest.ts';
 import evidenceSchema from '../schema/evidence-pack.schema.json' with { type: 'json' };
 
@@ -279,8 +280,34 @@ export class EvidencePack {
 
   /** Appends one stage record and writes the pack atomically. */
   async append(record: StageRecord): Promise<void> {
-    const next: EvidencePackDocument = { ...this.document, records: [...this.document.records, record] };
-    await this.write(next);
+    // Another process (a parallel stage on the same pack) may have appended since this one loaded
+    // it: under the lock, start from what is on disk now so no record is lost.
+    await withFileLock(this.file, async () => {
+      const current = await this.reloadForUpdate();
+      await this.write({ ...current, records: [...current.records, record] });
+    });
+  }
+
+  /** The pack as it is on disk (validated, same run), or this instance's document when the file is gone. */
+  private async reloadForUpdate(): Promise<EvidencePackDocument> {
+    let onDisk: EvidencePack;
+    try {
+      onDisk = await EvidencePack.load(this.file);
+    } catch (error) {
+      if (error instanceof FactoryError && error.code === 'FILE_NOT_FOUND') return this.document;
+      throw error;
+    }
+    if (onDisk.correlationId !== this.correlationId) {
+      throw new FactoryError(
+        'EVIDENCE_INVALID',
+        `evidence pack ${this.file} was replaced by another run's pack (${onDisk.correlationId})`,
+        {
+          subject: this.file,
+          hint: 'give each run its own evidence pack path',
+        },
+      );
+    }
+    return onDisk.document;
   }
 
   /**
@@ -298,9 +325,12 @@ export class EvidencePack {
    * of the records. Records appended later (publish) are outside what was sealed and attested.
    */
   async finalize(now: Date = new Date()): Promise<Finalization> {
-    const finalization = finalizationOf(this.document.records, now);
-    await this.write({ ...this.document, finalized: finalization });
-    return finalization;
+    return withFileLock(this.file, async () => {
+      const current = await this.reloadForUpdate();
+      const finalization = finalizationOf(current.records, now);
+      await this.write({ ...current, finalized: finalization });
+      return finalization;
+    });
   }
 
   /** Writes the document as it is now to another file (a snapshot to attest or publish). */

@@ -10,3 +10,4 @@ export * from './run-session.ts';
 export * from './retry.ts';
 export * from './archive.ts';
 export * from './path-patterns.ts';
+export * from './file-lock.ts';

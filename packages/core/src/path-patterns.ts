@@ -33,7 +33,10 @@ export async function expandFilePatterns(patterns: readonly string[], workDir: s
     if (info === undefined || !info.isFile()) {
       throw new FactoryError('FILE_NOT_FOUND', `input '${input}': ${pattern} ${info === undefined ? 'does not exist' : 'is not a file'}`, {
         subject: input,
-        hint: info === undefined ? 'check the path; it is resolved from the working directory' : 'list files, not directories (a glob like dir/* works)',
+        hint:
+          info === undefined
+            ? 'check the path; it is resolved from the working directory'
+            : 'list files, not directories (a glob like dir/* works)',
       });
     }
     found.add(file);

@@ -55,7 +55,7 @@ const INPUTS = {
   'output-dir': { description: 'Directory the package is written to.', kind: 'path', default: 'factory-out/packages' },
   'source-date-epoch': {
     description:
-      'Timestamp (seconds since 1970) for every file in the package; defaults to SOURCE_DATE_EPOCH, else the newest mtime in source-dir.',
+      'Timestamp (seconds since 1970) for every file in the package; defaults to SOURCE_DATE_EPOCH, else the last git commit time of source-dir, else its newest mtime.',
     kind: 'number',
   },
 } as const satisfies StageDefinition<BuildPackageOptions>['inputs'];
@@ -146,6 +146,18 @@ function parse(raw: RawInputs, ctx: { workDir: string; env: NodeJS.ProcessEnv })
   const epoch = parseEpoch(reader.optional('source-date-epoch'), 'source-date-epoch');
   if (epoch !== undefined) options.sourceDateEpoch = epoch;
   return options;
+}
+
+/** Committer time of HEAD when `dir` is inside a git work tree (and git is installed), else undefined. */
+async function lastCommitTime(dir: string, ctx: StageContext): Promise<number | undefined> {
+  if ((await ctx.exec.which('git')) === undefined) return undefined;
+  try {
+    const result = await ctx.exec.run('git', ['-C', dir, 'log', '-1', '--format=%ct'], { okExitCodes: [0, 128], timeoutMs: 30_000 });
+    const value = result.stdout.trim();
+    return result.exitCode === 0 && /^\d+$/.test(value) ? Number(value) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Newest mtime (whole seconds) of anything under `dir`, without following symlinks. */
@@ -252,6 +264,16 @@ async function build(options: BuildPackageOptions & { sourceDir: string }, ctx: 
         });
       }
       epochSource = 'SOURCE_DATE_EPOCH';
+    }
+  }
+  if (epoch === undefined) {
+    // The reproducible-builds convention: the time of the last commit, the same in every clone
+    // (mtimes are not: a checkout stamps files with the clock of the moment).
+    const commitTime = await lastCommitTime(options.sourceDir, ctx);
+    if (commitTime !== undefined) {
+      epoch = commitTime;
+      epochSource = 'last git commit';
+      notes.push(`no source-date-epoch input and no SOURCE_DATE_EPOCH: used the last commit's time (${epoch}, ${new Date(epoch * 1000).toISOString()})`);
     }
   }
   if (epoch === undefined) {

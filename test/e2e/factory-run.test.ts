@@ -141,7 +141,7 @@ describe('factory run fails closed', () => {
 
   test('a blocking vulnerability stops the pipeline before sign and publish (exit 1)', async () => {
     const dir = await variant('vulnerable', async (d) => {
-      // Claim an affected minimist (GHSA-xvch-5gv4-984h, critical) in the lockfile shipped inside the package.
+      // Ship an affected minimist (GHSA-xvch-5gv4-984h, critical): the installed package.json and the lockfile agree.
       const lock = path.join(d, 'pkgroot', 'usr', 'lib', 'hello-factory', 'package-lock.json');
       await writeFile(
         lock,
@@ -149,6 +149,8 @@ describe('factory run fails closed', () => {
           .replaceAll('minimist/-/minimist-1.2.8.tgz', 'minimist/-/minimist-1.2.5.tgz')
           .replace(/("node_modules\/minimist": \{\s*"version": ")1\.2\.8/, '$11.2.5'),
       );
+      const installed = path.join(d, 'pkgroot', 'usr', 'lib', 'hello-factory', 'node_modules', 'minimist', 'package.json');
+      await writeFile(installed, (await readFile(installed, 'utf8')).replace(/"version":\s*"1\.2\.8"/, '"version": "1.2.5"'));
     });
     const out = path.join(dir, 'out');
     const run = await runFactory(['run', path.join(dir, 'pipeline.yml'), '--out', out]);

@@ -57,8 +57,8 @@ describe('loading an OSV database directory', () => {
   it('describes the example database: counts, snapshot and a digest over (id, modified, file sha256)', async () => {
     const database = await loadOsvDatabase(EXAMPLE_DB);
     expect(database.info).toMatchObject({
-      files: 10,
-      records: 10,
+      files: 12,
+      records: 12,
       withdrawn: 0,
       duplicates: 0,
       snapshot: '2025-09-29T21:12:31.102523Z',
@@ -77,7 +77,9 @@ describe('loading an OSV database directory', () => {
   it('gives the same digest for the same data in another place and layout, and a new one when a record changes', async () => {
     const flat = path.join(dir, 'flat');
     await mkdir(flat);
-    for (const file of await readdir(path.join(EXAMPLE_DB, 'npm'))) await cp(path.join(EXAMPLE_DB, 'npm', file), path.join(flat, file));
+    for (const folder of ['npm', 'Debian']) {
+      for (const file of await readdir(path.join(EXAMPLE_DB, folder))) await cp(path.join(EXAMPLE_DB, folder, file), path.join(flat, file));
+    }
     const original = await loadOsvDatabase(EXAMPLE_DB);
     expect((await loadOsvDatabase(flat)).info.sha256).toBe(original.info.sha256);
     const changed = path.join(flat, 'GHSA-29mw-wpgm-hmr9.json');
@@ -101,6 +103,50 @@ describe('loading an OSV database directory', () => {
     expect(database.info).toMatchObject({ files: 2, records: 1, duplicates: 1 });
     expect(database.record('GHSA-35jh-r3h4-6jhm')?.summary).toBe('newer copy');
     expect(logger.text()).toContain('GHSA-35jh-r3h4-6jhm appears in');
+  });
+
+  it('counts the records of each ecosystem the example database covers, not the ecosystems the scanner supports', async () => {
+    const database = await loadOsvDatabase(EXAMPLE_DB);
+    // The lodash GHSA records also name lodash-rails (RubyGems): the records say what they cover.
+    expect(database.ecosystems()).toEqual([
+      { ecosystem: 'Debian', records: 2, releases: ['7', '9'] },
+      { ecosystem: 'RubyGems', records: 7, releases: [] },
+      { ecosystem: 'npm', records: 10, releases: [] },
+    ]);
+    expect(database.recordCount('npm')).toBe(10);
+    expect(database.recordCount('PyPI')).toBe(0);
+  });
+
+  it('counts a record once per ecosystem, leaves withdrawn ones out and orders releases by number', async () => {
+    const database = await loadOsvDatabase(MATCHING_DB);
+    const ecosystems = database.ecosystems();
+    // 37 Go files, one withdrawn (GO-2025-3543).
+    expect(ecosystems.map((e) => [e.ecosystem, e.records])).toEqual([
+      ['Alpine', 2],
+      ['Debian', 5],
+      ['Go', 36],
+      ['Maven', 76],
+      ['PyPI', 27],
+      ['RubyGems', 7],
+      ['npm', 10],
+    ]);
+    expect(database.recordCount('Go')).toBe(36);
+    // CVE-2018-5407 has one entry per Alpine release (v3.3 to v3.8), counted once.
+    expect(ecosystems.find((e) => e.ecosystem === 'Debian')?.releases).toEqual(['7', '9']);
+    expect(ecosystems.find((e) => e.ecosystem === 'Alpine')?.releases).toContain('v3.8');
+  });
+
+  it('orders releases by number (9 before 10), named ones after', async () => {
+    await writeModifiedRecord(dir, 'Debian/DLA-3008-1.json', () => undefined);
+    await writeModifiedRecord(dir, 'Debian/DLA-3051-1.json', (record) => {
+      const affected = (record['affected'] as { package: { ecosystem: string } }[])[0]!;
+      record['affected'] = [
+        { ...affected, package: { ...affected.package, ecosystem: 'Debian:sid' } },
+        { ...affected, package: { ...affected.package, ecosystem: 'Debian:10' } },
+      ];
+    });
+    const database = await loadOsvDatabase(dir);
+    expect(database.ecosystems()).toEqual([{ ecosystem: 'Debian', records: 2, releases: ['9', '10', 'sid'] }]);
   });
 
   it('indexes records of every ecosystem in the shared database, by release-free ecosystem', async () => {

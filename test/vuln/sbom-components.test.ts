@@ -1,6 +1,6 @@
 import { readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { debianRelease, readSbomComponents } from '@packaging-factory/vuln';
+import { DECLARED_ONLY_PROPERTY, debianRelease, readSbomComponents, type SbomComponents } from '@packaging-factory/vuln';
 import { tempDir } from '../support/context.ts';
 import { FIXTURES } from './fixtures.ts';
 import { writeSbom } from './scan-fixtures.ts';
@@ -89,6 +89,94 @@ describe('CycloneDX components to package queries', () => {
   });
 });
 
+describe('components the scan cannot look up', () => {
+  const dirs: string[] = [];
+  afterAll(async () => {
+    for (const dir of dirs) await rm(dir, { recursive: true, force: true });
+  });
+
+  const read = async (components: Record<string, unknown>[]): Promise<SbomComponents> => {
+    const dir = await tempDir('sbom-unscannable-');
+    dirs.push(dir);
+    const file = path.join(dir, 'bom.json');
+    await writeFile(file, JSON.stringify({ bomFormat: 'CycloneDX', specVersion: '1.6', version: 1, components }));
+    return readSbomComponents(file);
+  };
+
+  it('lists package components without a purl or a version as unscannable, with their type', async () => {
+    const result = await read([
+      { type: 'library', name: 'lodash', version: '4.17.20' },
+      { type: 'library', name: 'lodash', purl: 'pkg:npm/lodash' },
+      { type: 'application', name: 'tool', version: '2.0' },
+      { type: 'framework', name: 'fw', purl: 'pkg:deb/debian/fw?arch=all' },
+      { type: 'container', name: 'image' },
+      { type: 'operating-system', name: 'debian', version: '12' },
+    ]);
+    expect(result.scannable).toEqual([]);
+    expect(result.skipped).toEqual([]);
+    expect(result.unscannable.map((u) => [u.type, u.name, u.reason])).toEqual([
+      ['library', 'lodash', 'no purl'],
+      ['library', 'lodash', 'no version in purl or component'],
+      ['application', 'tool', 'no purl'],
+      ['framework', 'fw', 'no version in purl or component'],
+      ['container', 'image', 'no purl'],
+      ['operating-system', 'debian', 'no purl'],
+    ]);
+  });
+
+  it('takes the version from the component when the purl has none', async () => {
+    const result = await read([{ type: 'library', name: 'lodash', version: '4.17.20', purl: 'pkg:npm/lodash' }]);
+    expect(result.scannable.map((c) => c.query.version)).toEqual(['4.17.20']);
+    expect(result.unscannable).toEqual([]);
+  });
+
+  it('counts declared-only dependencies apart, and only when the property says true', async () => {
+    const declared = (value: string): Record<string, unknown> => ({
+      type: 'library',
+      name: 'nodejs',
+      purl: 'pkg:deb/debian/nodejs',
+      properties: [
+        { name: 'packaging-factory:deb:declared-as', value: 'nodejs' },
+        { name: DECLARED_ONLY_PROPERTY, value },
+      ],
+    });
+    const result = await read([declared('true'), declared('false')]);
+    expect(result.declaredOnly.map((d) => [d.purl, d.reason])).toEqual([
+      ['pkg:deb/debian/nodejs', 'declared dependency, not shipped in the package'],
+    ]);
+    expect(result.unscannable.map((u) => u.purl)).toEqual(['pkg:deb/debian/nodejs']);
+  });
+
+  it('still scans a declared-only component that carries a version', async () => {
+    const result = await read([
+      {
+        type: 'library',
+        name: 'nodejs',
+        purl: 'pkg:deb/debian/nodejs@18.19.0%2Bdfsg-6~deb12u2',
+        properties: [{ name: DECLARED_ONLY_PROPERTY, value: 'true' }],
+      },
+    ]);
+    expect(result.scannable.map((c) => c.query.version)).toEqual(['18.19.0+dfsg-6~deb12u2']);
+    expect(result.declaredOnly).toEqual([]);
+  });
+
+  it('keeps files as files and lists other non-package types without a purl as skipped', async () => {
+    const result = await read([
+      { type: 'file', name: 'usr/bin/hello' },
+      { type: 'data', name: 'tzdata-blob' },
+      { type: 'firmware', name: 'blob', version: '1' },
+      { name: 'untyped', version: '1.0' },
+    ]);
+    expect(result.files).toBe(1);
+    expect(result.skipped.map((s) => [s.name, s.reason])).toEqual([
+      ['tzdata-blob', 'no purl (a data component, not a package)'],
+      ['blob', 'no purl (a firmware component, not a package)'],
+    ]);
+    // CycloneDX requires a type: a component without one may be a package, so it is not quietly skipped.
+    expect(result.unscannable.map((u) => [u.name, u.type])).toEqual([['untyped', 'unknown']]);
+  });
+});
+
 describe('reading the CycloneDX specification’s own valid examples', () => {
   const folder = path.join(FIXTURES, 'cyclonedx', 'tests');
 
@@ -97,7 +185,9 @@ describe('reading the CycloneDX specification’s own valid examples', () => {
     expect(files.length).toBeGreaterThanOrEqual(20);
     for (const file of files) {
       const result = await readSbomComponents(path.join(folder, version, file));
-      expect(result.scannable.length + result.skipped.length + result.files).toBe(result.total);
+      const accounted =
+        result.scannable.length + result.skipped.length + result.unscannable.length + result.declaredOnly.length + result.files;
+      expect(accounted).toBe(result.total);
     }
   });
 

@@ -1,9 +1,18 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { FactoryError, runStage, type RawInputs, type StageOutcome } from '@packaging-factory/core';
 import { scanStage, type ScanReport } from '@packaging-factory/vuln';
 import { makeTestSession, type TestSession } from '../support/context.ts';
-import { copyRecords, EXAMPLE_DB, MATCHING_DB, npm, writeModifiedRecord, writeSbom, type TestComponent } from './scan-fixtures.ts';
+import {
+  copyRecords,
+  EXAMPLE_DB,
+  helloExampleComponents,
+  MATCHING_DB,
+  npm,
+  writeModifiedRecord,
+  writeSbom,
+  type TestComponent,
+} from './scan-fixtures.ts';
 
 let session: TestSession;
 
@@ -112,7 +121,7 @@ describe('scan stage: gate', () => {
       expect.objectContaining({ path: path.join('factory-out', 'scan-report.json'), role: 'report' }),
     ]);
     expect(outcome.record.tools.map((t) => t.name)).toEqual(['ae-cvss-calculator', 'semver']);
-    expect(outcome.record.details).toMatchObject({ database: { records: 10, withdrawn: 0, snapshot: '2025-09-29T21:12:31.102523Z' } });
+    expect(outcome.record.details).toMatchObject({ database: { records: 12, withdrawn: 0, snapshot: '2025-09-29T21:12:31.102523Z' } });
     // The pack on disk holds the record too.
     const pack = JSON.parse(await readFile(session.evidencePath, 'utf8')) as { records: { stage: string }[] };
     expect(pack.records.map((r) => r.stage)).toEqual(['scan']);
@@ -165,6 +174,159 @@ describe('scan stage: the database fails closed', () => {
     const { outcome } = await scan([npm('lodash', '4.17.20')], { db });
     expect(errorCode(outcome)).toBe('SCAN_DB_UNAVAILABLE');
     expect(outcome.record.errors[0]?.message).toContain('1 withdrawn');
+  });
+});
+
+describe('scan stage: fails closed when it cannot decide', () => {
+  async function onlyDebianDb(): Promise<string> {
+    return copyRecords(path.join(session.dir, 'debian-db'), ['Debian/DLA-3008-1.json', 'Debian/DSA-3029-1.json']);
+  }
+
+  it('refuses an SBOM without components (exit 2), and still writes a report saying why', async () => {
+    const { outcome, report } = await scan([]);
+    expect(outcome.exitCode).toBe(2);
+    expect(outcome.record.status).toBe('failed');
+    expect(outcome.record.decision?.result).toBe('fail');
+    expect(errorCode(outcome)).toBe('SCAN_NOTHING_SCANNED');
+    expect(outcome.record.errors[0]?.message).toContain('the SBOM lists no components');
+    expect(outcome.record.errors[0]?.subject).toBe('bom.cdx.json');
+    expect(outcome.result?.outputValues['decision']).toBe('fail');
+    expect(report?.decision).toBe('fail');
+    expect(report?.undecided.map((u) => u.code)).toEqual(['SCAN_NOTHING_SCANNED']);
+    expect(outcome.result?.summary).toContain('could not decide');
+    expect(outcome.result?.summary).not.toContain('No known vulnerabilities');
+  });
+
+  it('refuses an SBOM whose components are all of ecosystems it does not scan, counting them', async () => {
+    const { outcome } = await scan([
+      { name: 'requests', version: '2.0.0', purl: 'pkg:pypi/requests@2.0.0' },
+      { name: 'urllib3', version: '1.24.1', purl: 'pkg:pypi/urllib3@1.24.1' },
+      { type: 'file', name: '/usr/lib/python3/dist-packages/requests/__init__.py' },
+    ]);
+    expect(outcome.exitCode).toBe(2);
+    expect(errorCode(outcome)).toBe('SCAN_NOTHING_SCANNED');
+    expect(outcome.record.errors[0]?.message).toContain(
+      "none of the SBOM's 3 components could be scanned: 2 skipped (2× unsupported purl type: pypi), 1 file component (package contents)",
+    );
+    expect(outcome.record.errors[0]?.hint).toMatch(/purls with versions/);
+  });
+
+  it('refuses lodash@4.17.20 without a purl: it is listed as unscannable, not passed', async () => {
+    const { outcome, report } = await scan([{ name: 'lodash', version: '4.17.20' }]);
+    expect(outcome.exitCode).toBe(2);
+    expect(errorCode(outcome)).toBe('SCAN_NOTHING_SCANNED');
+    expect(outcome.record.errors[0]?.message).toContain('1 package component without a purl or version');
+    expect(report?.components.unscannableComponents).toEqual([
+      { name: 'lodash', version: '4.17.20', bomRef: 'lodash@4.17.20', type: 'library', reason: 'no purl' },
+    ]);
+  });
+
+  it('refuses pkg:npm/lodash without a version', async () => {
+    const { outcome, report } = await scan([{ name: 'lodash', purl: 'pkg:npm/lodash' }]);
+    expect(outcome.exitCode).toBe(2);
+    expect(errorCode(outcome)).toBe('SCAN_NOTHING_SCANNED');
+    expect(report?.components.unscannableComponents.map((u) => u.reason)).toEqual(['no version in purl or component']);
+  });
+
+  it('refuses a declared-only dependency alone: it is not shipped, so nothing was checked', async () => {
+    const [, nodejs] = helloExampleComponents();
+    const { outcome, report } = await scan([nodejs!]);
+    expect(errorCode(outcome)).toBe('SCAN_NOTHING_SCANNED');
+    expect(outcome.record.errors[0]?.message).toContain('1 declared-only dependency (not shipped)');
+    expect(report?.components).toMatchObject({ declaredOnly: 1, unscannable: 0 });
+  });
+
+  it('refuses a vulnerable npm SBOM against a database of Debian records only, naming npm and the count', async () => {
+    const db = await onlyDebianDb();
+    const { outcome, report } = await scan([npm('lodash', '4.17.20'), npm('minimist', '1.2.0'), npm('lodash', '4.17.20')], { db });
+    expect(outcome.exitCode).toBe(2);
+    expect(outcome.record.status).toBe('failed');
+    expect(outcome.record.errors.map((e) => e.code)).toEqual(['SCAN_DB_UNAVAILABLE']);
+    // The duplicate lodash is one component to check.
+    expect(outcome.record.errors[0]?.message).toContain('the OSV database has no npm records: 2 npm components cannot be checked');
+    expect(outcome.record.errors[0]?.subject).toBe('debian-db');
+    expect(outcome.record.errors[0]?.hint).toContain('covers npm');
+    expect(report?.coverage).toEqual([{ ecosystem: 'npm', components: 2, records: 0, covered: false }]);
+    expect(report?.database.ecosystems).toEqual([{ ecosystem: 'Debian', records: 2, releases: ['7', '9'] }]);
+    expect(outcome.result?.outputValues['decision']).toBe('fail');
+  });
+
+  it('refuses when the only npm record is withdrawn, even though the database has other records', async () => {
+    const db = await onlyDebianDb();
+    await writeModifiedRecord(db, 'npm/GHSA-35jh-r3h4-6jhm.json', (record) => {
+      record['withdrawn'] = '2025-09-01T00:00:00Z';
+    });
+    const { outcome } = await scan([npm('lodash', '4.17.20')], { db });
+    expect(errorCode(outcome)).toBe('SCAN_DB_UNAVAILABLE');
+    expect(outcome.record.errors[0]?.message).toContain('no npm records: 1 npm component cannot be checked');
+  });
+
+  it('names each uncovered ecosystem and still reports the blocking findings of the covered one', async () => {
+    const db = await copyRecords(path.join(session.dir, 'npm-db'), ['npm/GHSA-35jh-r3h4-6jhm.json']);
+    const openssl = {
+      name: 'openssl',
+      version: '1.1.0l-1~deb9u5',
+      purl: 'pkg:deb/debian/openssl@1.1.0l-1~deb9u5?arch=amd64&distro=debian-9',
+    };
+    const { outcome, report } = await scan([npm('lodash', '4.17.20'), openssl], { db });
+    expect(outcome.exitCode).toBe(2);
+    expect(outcome.record.errors.map((e) => e.code)).toEqual(['SCAN_DB_UNAVAILABLE', 'SCAN_BLOCKED']);
+    expect(outcome.record.errors[0]?.message).toContain('no Debian records: 1 Debian component cannot be checked');
+    expect(report?.coverage.map((c) => [c.ecosystem, c.covered])).toEqual([
+      ['Debian', false],
+      ['npm', true],
+    ]);
+    expect(report?.blockingIds).toEqual(['GHSA-35jh-r3h4-6jhm']);
+    expect(outcome.record.decision?.reason).toMatch(/^could not decide: .*; also 1 finding\(s\) at or above fail-on high/);
+  });
+
+  it('refuses the hello example SBOM against the sample database without its Debian records', async () => {
+    const db = await copyRecords(
+      path.join(session.dir, 'npm-only'),
+      (await readdir(path.join(EXAMPLE_DB, 'npm'))).map((file) => path.posix.join('npm', file)),
+    );
+    const { outcome } = await scan(helloExampleComponents(), { db });
+    expect(errorCode(outcome)).toBe('SCAN_DB_UNAVAILABLE');
+    expect(outcome.record.errors[0]?.message).toContain('no Debian records: 1 Debian component cannot be checked');
+  });
+});
+
+describe('scan stage: what it could not look up', () => {
+  it('passes the hello example SBOM against the sample database, counting the declared-only dependency apart', async () => {
+    const { outcome, report } = await scan(helloExampleComponents());
+    expect(outcome.exitCode).toBe(0);
+    expect(outcome.record.status).toBe('passed');
+    expect(report?.components).toMatchObject({ total: 7, files: 2, scanned: 4, skipped: 0, unscannable: 0, declaredOnly: 1 });
+    expect(report?.components.declaredOnlyComponents.map((d) => d.purl)).toEqual(['pkg:deb/debian/nodejs']);
+    expect(report?.coverage).toEqual([
+      { ecosystem: 'Debian', components: 1, records: 2, covered: true },
+      { ecosystem: 'npm', components: 3, records: 10, covered: true },
+    ]);
+    expect(report?.undecided).toEqual([]);
+    expect(session.logger.text()).not.toContain('unscannable library component');
+  });
+
+  it('passes with an unscannable component beside scanned ones, but warns and lists it', async () => {
+    const { outcome, report } = await scan([npm('minimist', '1.2.8'), { name: 'lodash', version: '4.17.20' }]);
+    expect(outcome.exitCode).toBe(0);
+    expect(report?.components).toMatchObject({ scanned: 1, unscannable: 1 });
+    expect(report?.components.unscannableComponents.map((u) => u.name)).toEqual(['lodash']);
+    expect(session.logger.lines).toContainEqual({ level: 'warn', message: 'unscannable library component: lodash (no purl)' });
+    expect(outcome.record.notes).toContain('1 package component(s) unscannable (no purl or no version); see the report');
+    expect(outcome.result?.summary).toContain('**Warning:** 1 package component(s) could not be looked up: lodash (no purl)');
+  });
+
+  it('reports the ecosystems the database records cover, and the ones the scanner supports apart', async () => {
+    const { outcome, report } = await scan([npm('minimist', '1.2.8')]);
+    const covered = [
+      { ecosystem: 'Debian', records: 2, releases: ['7', '9'] },
+      { ecosystem: 'RubyGems', records: 7, releases: [] },
+      { ecosystem: 'npm', records: 10, releases: [] },
+    ];
+    expect(report?.database.ecosystems).toEqual(covered);
+    expect(report?.tool.ecosystems).toEqual(['npm', 'Debian']);
+    expect(outcome.record.details).toMatchObject({ database: { ecosystems: covered } });
+    expect(outcome.result?.summary).toContain('12 records (Debian 2, RubyGems 7, npm 10)');
   });
 });
 
@@ -274,11 +436,13 @@ describe('scan stage: SBOM handling', () => {
       ],
       { 'fail-on': 'none' },
     );
-    expect(report?.components).toMatchObject({ total: 5, scanned: 2, skipped: 3 });
+    expect(report?.components).toMatchObject({ total: 5, scanned: 2, skipped: 2, unscannable: 1 });
     expect(report?.components.skippedComponents.map((s) => [s.name, s.reason])).toEqual([
       ['musl', 'unsupported purl type: apk'],
       ['requests', 'unsupported purl type: pypi'],
-      ['vendored-thing', 'no purl'],
+    ]);
+    expect(report?.components.unscannableComponents.map((s) => [s.name, s.type, s.reason])).toEqual([
+      ['vendored-thing', 'library', 'no purl'],
     ]);
     expect(report?.findings.map((f) => f.id)).toEqual(['GHSA-xvch-5gv4-984h', 'GHSA-vh95-rmgr-6w4m']);
   });

@@ -55,6 +55,12 @@ export const ERROR_CODES = {
   PUBLISH_TARGET_INVALID: 'input',
   // build-package (appended)
   BUILD_OUTPUT_CONFLICT: 'input',
+  // attest-provenance (appended)
+  ATTEST_EVIDENCE_INCOMPLETE: 'gate',
+  // generate-sbom (appended): a .deb ships npm packages whose package.json contradicts its lockfile
+  SBOM_LOCKFILE_MISMATCH: 'gate',
+  // scan (appended): no SBOM component could be looked up, so the gate cannot decide
+  SCAN_NOTHING_SCANNED: 'input',
 } as const satisfies Record<string, ErrorKind>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

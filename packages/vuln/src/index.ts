@@ -13,6 +13,7 @@ export * from './matcher.ts';
 export * from './sbom-components.ts';
 export * from './severity.ts';
 export * from './findings.ts';
+export * from './scan-coverage.ts';
 export * from './scan.ts';
 export * from './scan-report.ts';
 export * from './scan-stage.ts';

@@ -28,6 +28,16 @@ export interface OsvDatabaseInfo {
   warnings: string[];
 }
 
+/** How much of one base ecosystem a database holds. */
+export interface DatabaseEcosystem {
+  /** The OSV base ecosystem (`Debian`, not `Debian:12`). */
+  ecosystem: string;
+  /** Records in use with at least one `affected[]` entry of this ecosystem (a record counts once). */
+  records: number;
+  /** The releases those entries are scoped to (`9` for `Debian:9`), sorted; empty when none is. */
+  releases: string[];
+}
+
 /** One `affected[]` entry of a record, as the index holds it. */
 export interface AffectedEntry {
   record: OsvRecord;
@@ -49,6 +59,7 @@ const READ_CONCURRENCY = 32;
 export class OsvDatabase {
   private readonly index = new Map<string, AffectedEntry[]>();
   private readonly byId = new Map<string, OsvRecord>();
+  private readonly recordsByEcosystem = new Map<string, { ids: Set<string>; releases: Set<string> }>();
 
   constructor(
     readonly info: OsvDatabaseInfo,
@@ -63,6 +74,10 @@ export class OsvDatabase {
         const entries = this.index.get(key) ?? [];
         entries.push({ record, affected, ecosystem });
         this.index.set(key, entries);
+        const counted = this.recordsByEcosystem.get(ecosystem.base) ?? { ids: new Set<string>(), releases: new Set<string>() };
+        counted.ids.add(record.id);
+        if (ecosystem.release !== undefined) counted.releases.add(ecosystem.release);
+        this.recordsByEcosystem.set(ecosystem.base, counted);
       }
     }
   }
@@ -72,6 +87,19 @@ export class OsvDatabase {
     return this.index.get(indexKey(baseEcosystem, name)) ?? [];
   }
 
+  /** Records in use naming a package of this base ecosystem; 0 when the database does not cover it. */
+  recordCount(baseEcosystem: string): number {
+    return this.recordsByEcosystem.get(baseEcosystem)?.ids.size ?? 0;
+  }
+
+  /** Every base ecosystem the records name, with counts: what the database can actually answer for. */
+  ecosystems(): DatabaseEcosystem[] {
+    const order = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+    return [...this.recordsByEcosystem.entries()]
+      .map(([ecosystem, { ids, releases }]) => ({ ecosystem, records: ids.size, releases: [...releases].sort(compareReleases) }))
+      .sort((a, b) => order(a.ecosystem, b.ecosystem));
+  }
+
   record(id: string): OsvRecord | undefined {
     return this.byId.get(id);
   }
@@ -79,6 +107,16 @@ export class OsvDatabase {
   get size(): number {
     return this.byId.size;
   }
+}
+
+/** Numbered releases by number (`9` before `10`), then the rest (`sid`, `v3.18`) in code-unit order. */
+function compareReleases(a: string, b: string): number {
+  const x = /^\d+(\.\d+)?$/.test(a) ? Number(a) : undefined;
+  const y = /^\d+(\.\d+)?$/.test(b) ? Number(b) : undefined;
+  if (x !== undefined && y !== undefined && x !== y) return x - y;
+  if (x !== undefined && y === undefined) return -1;
+  if (x === undefined && y !== undefined) return 1;
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 function indexKey(baseEcosystem: string, name: string): string {

@@ -33,14 +33,37 @@ export interface SkippedComponent {
   reason: string;
 }
 
+/** A package component the scan cannot look up: it names no purl, or no version. */
+export interface UnscannableComponent extends SkippedComponent {
+  /** The CycloneDX component type (`library`, `application`...). */
+  type: string;
+}
+
 export interface SbomComponents {
   /** Components found, nested ones included (metadata.component, the subject, is not scanned). */
   total: number;
   /** Components of type `file`: contents of a package, not packages; there is nothing to look up. */
   files: number;
   scannable: SbomComponent[];
+  /** Components with a purl of an ecosystem we do not scan, a purl that does not parse, or non-package types without one. */
   skipped: SkippedComponent[];
+  /** Package components (library, application...) without a purl or a version: shipped, but not identifiable. */
+  unscannable: UnscannableComponent[];
+  /** Dependencies a package declares but does not ship (generate-sbom's declared-only placeholders, no version). */
+  declaredOnly: SkippedComponent[];
 }
+
+/**
+ * CycloneDX component types that are packages someone could publish an advisory for (CycloneDX 1.6
+ * `component.type`). Other types (data, firmware, device...) without a purl are only listed as skipped.
+ */
+export const PACKAGE_COMPONENT_TYPES: readonly string[] = ['library', 'application', 'framework', 'container', 'operating-system'];
+
+/**
+ * generate-sbom marks a Depends/Pre-Depends it could not resolve to a shipped package with this
+ * property: the package needs it on the target system but does not contain it, so there is no version to check.
+ */
+export const DECLARED_ONLY_PROPERTY = 'packaging-factory:deb:declared-only';
 
 interface CdxComponent {
   'bom-ref'?: unknown;
@@ -49,13 +72,15 @@ interface CdxComponent {
   name?: unknown;
   version?: unknown;
   purl?: unknown;
+  properties?: unknown;
   components?: unknown;
 }
 
 /**
  * Reads a CycloneDX JSON SBOM and turns each component (nested `components` included) into a query.
- * Components without a purl, with a purl we cannot parse, or of an ecosystem we do not scan yet are
- * skipped and listed, never silently dropped.
+ * Nothing is silently dropped: package components without a purl or version are listed as
+ * unscannable, declared-only dependencies separately, and purls we cannot parse or of an ecosystem
+ * we do not scan yet as skipped.
  */
 export async function readSbomComponents(file: string): Promise<SbomComponents> {
   let text: string;
@@ -84,7 +109,7 @@ export async function readSbomComponents(file: string): Promise<SbomComponents> 
   if (components !== undefined && !Array.isArray(components)) {
     throw new FactoryError('SCAN_SBOM_INVALID', `SBOM ${file}: "components" must be an array`, { subject: 'sbom' });
   }
-  const result: SbomComponents = { total: 0, files: 0, scannable: [], skipped: [] };
+  const result: SbomComponents = { total: 0, files: 0, scannable: [], skipped: [], unscannable: [], declaredOnly: [] };
   const visit = (list: unknown[], trail: string): void => {
     list.forEach((item, index) => {
       const where = `${trail}[${index}]`;
@@ -121,7 +146,7 @@ function classify(component: CdxComponent, where: string, result: SbomComponents
   if (version !== undefined) base.version = version;
   if (purlText !== undefined) base.purl = purlText;
   if (purlText === undefined) {
-    result.skipped.push({ ...base, reason: 'no purl' });
+    unidentified(component, { ...base, reason: 'no purl' }, result);
     return;
   }
   let purl: PackageURL;
@@ -133,7 +158,7 @@ function classify(component: CdxComponent, where: string, result: SbomComponents
   }
   const purlVersion = purl.version ?? version;
   if (purlVersion === undefined || purlVersion === '') {
-    result.skipped.push({ ...base, reason: 'no version in purl or component' });
+    unidentified(component, { ...base, reason: 'no version in purl or component' }, result);
     return;
   }
   const query = queryFor(purl, purlVersion, component);
@@ -142,6 +167,36 @@ function classify(component: CdxComponent, where: string, result: SbomComponents
     return;
   }
   result.scannable.push({ ...base, query });
+}
+
+/**
+ * Sorts a component that names no purl or no version: a declared-only dependency is not shipped, a
+ * package component is shipped but cannot be looked up (unscannable, reported as a warning), and
+ * any other type is listed as skipped.
+ */
+function unidentified(component: CdxComponent, skipped: SkippedComponent, result: SbomComponents): void {
+  if (isDeclaredOnly(component)) {
+    result.declaredOnly.push({ ...skipped, reason: 'declared dependency, not shipped in the package' });
+    return;
+  }
+  // CycloneDX requires `type`; a component without one may well be a package, so it is listed with them.
+  const type = text(component.type);
+  if (type === undefined || PACKAGE_COMPONENT_TYPES.includes(type)) {
+    result.unscannable.push({ ...skipped, type: type ?? 'unknown' });
+    return;
+  }
+  result.skipped.push({ ...skipped, reason: `${skipped.reason} (a ${type} component, not a package)` });
+}
+
+function isDeclaredOnly(component: CdxComponent): boolean {
+  if (!Array.isArray(component.properties)) return false;
+  return component.properties.some(
+    (property: unknown) =>
+      typeof property === 'object' &&
+      property !== null &&
+      (property as Record<string, unknown>)['name'] === DECLARED_ONLY_PROPERTY &&
+      (property as Record<string, unknown>)['value'] === 'true',
+  );
 }
 
 /** The query for a parsed purl, or the reason it cannot be scanned. */

@@ -103,16 +103,27 @@ async function runScan(options: ScanOptions, ctx: StageContext): Promise<StageRe
       { name: 'ae-cvss-calculator', version: cvssPackage.version },
       { name: 'semver', version: semverPackage.version },
     ],
+    ecosystems: supportedEcosystems(),
   };
   for (const library of tool.libraries) ctx.exec.recordTool(library);
+  const databaseEcosystems = database.ecosystems();
   ctx.logger.info(
-    `OSV database ${database.info.path}: ${database.info.records} records (${database.info.withdrawn} withdrawn skipped), snapshot ${database.info.snapshot}`,
+    `OSV database ${database.info.path}: ${database.info.records} records (${database.info.withdrawn} withdrawn skipped), snapshot ${database.info.snapshot}; ` +
+      `covers ${databaseEcosystems.map((e) => `${e.ecosystem} (${e.records})`).join(', ') || 'no package ecosystem'}`,
   );
   ctx.logger.info(
-    `${components.scannable.length} package component(s) to scan, ${components.files} file component(s) (package contents), ${components.skipped.length} not scannable`,
+    `${components.scannable.length} package component(s) to scan, ${components.files} file component(s) (package contents), ` +
+      `${components.declaredOnly.length} declared-only dependency(ies) (not shipped), ${components.unscannable.length} unscannable, ${components.skipped.length} skipped`,
   );
   for (const skipped of components.skipped) {
     ctx.logger.warn(`not scanned: ${skipped.purl ?? skipped.name} (${skipped.reason})`, options.sbom);
+  }
+  // Shipped packages we cannot identify are a gap in the scan, said loudly; a policy input may later make them block.
+  for (const unscannable of components.unscannable) {
+    ctx.logger.warn(
+      `unscannable ${unscannable.type} component: ${unscannable.purl ?? unscannable.name} (${unscannable.reason})`,
+      options.sbom,
+    );
   }
 
   const policy = { failOn: options.failOn, unknownSeverity: options.unknownSeverity };
@@ -123,7 +134,7 @@ async function runScan(options: ScanOptions, ctx: StageContext): Promise<StageRe
     sbom: { path: sbomRecord.path, sha256: sbomRecord.sha256 },
     database: database.info,
     databasePath,
-    ecosystems: supportedEcosystems(),
+    ecosystems: databaseEcosystems,
     policy,
     components,
     outcome,
@@ -139,10 +150,13 @@ async function runScan(options: ScanOptions, ctx: StageContext): Promise<StageRe
     role: 'osv-database',
   };
   const blocking = report.counts.blocking;
+  const blockingReason = `${blocking} finding(s) at or above fail-on ${options.failOn}: ${outcome.blockingIds.join(', ')}`;
   const reason =
-    outcome.decision === 'pass'
-      ? `${report.counts.findings} finding(s), none at or above fail-on ${options.failOn}`
-      : `${blocking} finding(s) at or above fail-on ${options.failOn}: ${outcome.blockingIds.join(', ')}`;
+    outcome.undecided.length > 0
+      ? `could not decide: ${outcome.undecided.map((u) => u.message).join('; ')}${blocking > 0 ? `; also ${blockingReason}` : ''}`
+      : outcome.decision === 'pass'
+        ? `${report.counts.findings} finding(s), none at or above fail-on ${options.failOn}`
+        : blockingReason;
   const result: StageResult = {
     status: outcome.decision === 'pass' ? 'passed' : 'failed',
     decision: { result: outcome.decision, reason },
@@ -165,8 +179,18 @@ async function runScan(options: ScanOptions, ctx: StageContext): Promise<StageRe
         sha256: database.info.sha256,
         snapshot: database.info.snapshot,
         schemaWarnings: database.info.warnings.length,
+        ecosystems: databaseEcosystems,
       },
-      components: { total: components.total, scanned: outcome.scanned.length, skipped: components.skipped.length },
+      components: {
+        total: components.total,
+        scanned: outcome.scanned.length,
+        files: components.files,
+        skipped: components.skipped.length,
+        unscannable: components.unscannable.length,
+        declaredOnly: components.declaredOnly.length,
+      },
+      coverage: outcome.coverage,
+      undecided: outcome.undecided.map((u) => u.code),
       findings: report.counts.findings,
       bySeverity: report.counts.bySeverity,
       blockingIds: outcome.blockingIds,
@@ -176,17 +200,32 @@ async function runScan(options: ScanOptions, ctx: StageContext): Promise<StageRe
   };
   const notes: string[] = [];
   if (components.skipped.length > 0)
-    notes.push(`${components.skipped.length} SBOM component(s) not scanned (no purl or unsupported ecosystem); see the report`);
+    notes.push(
+      `${components.skipped.length} SBOM component(s) not scanned (unsupported ecosystem, unparseable purl, or not a package); see the report`,
+    );
+  if (components.unscannable.length > 0)
+    notes.push(`${components.unscannable.length} package component(s) unscannable (no purl or no version); see the report`);
   if (database.info.warnings.length > 0) notes.push(`${database.info.warnings.length} OSV schema vocabulary warning(s) in the database`);
   if (notes.length > 0) result.notes = notes;
   if (outcome.decision === 'fail') {
-    const listed = report.findings.filter((f) => f.blocking).map((f) => `${f.id} (${f.severity}, ${f.package.name}@${f.package.version})`);
-    result.errors = [
-      new FactoryError('SCAN_BLOCKED', `${blocking} vulnerability finding(s) at or above '${options.failOn}': ${listed.join(', ')}`, {
-        subject: sbomRecord.path,
-        hint: `upgrade to the fixed versions listed in ${reportRecord.path}, or raise fail-on if the risk is accepted`,
-      }),
-    ];
+    // Undecided first: it is the reason for the input-kind exit code 2 and must be fixed before findings mean anything.
+    const errors = outcome.undecided.map((u) =>
+      u.code === 'SCAN_NOTHING_SCANNED'
+        ? new FactoryError(u.code, `SBOM ${sbomRecord.path}: ${u.message}`, { subject: sbomRecord.path, hint: u.hint })
+        : new FactoryError(u.code, `${u.message} (database ${databasePath})`, { subject: databasePath, hint: u.hint }),
+    );
+    if (blocking > 0) {
+      const listed = report.findings
+        .filter((f) => f.blocking)
+        .map((f) => `${f.id} (${f.severity}, ${f.package.name}@${f.package.version})`);
+      errors.push(
+        new FactoryError('SCAN_BLOCKED', `${blocking} vulnerability finding(s) at or above '${options.failOn}': ${listed.join(', ')}`, {
+          subject: sbomRecord.path,
+          hint: `upgrade to the fixed versions listed in ${reportRecord.path}, or raise fail-on if the risk is accepted`,
+        }),
+      );
+    }
+    result.errors = errors;
   }
   return result;
 }

@@ -16,6 +16,7 @@ import {
 import { detectFormat } from '@packaging-factory/formats';
 import { catalogDeb, linkDebDependencies, type DebCatalog } from './catalog/deb-cataloger.ts';
 import { catalogNpmLockfile } from './catalog/npm-cataloger.ts';
+import type { NpmLockMismatch, NpmPackageAt, NpmProjectReport } from './catalog/npm-installed-cataloger.ts';
 import {
   countByEcosystem,
   mergeComponents,
@@ -152,15 +153,25 @@ function displayPath(file: string, workDir: string): string {
   return relative.startsWith('..') || path.isAbsolute(relative) ? file : relative.split(path.sep).join('/');
 }
 
+/** The merged catalogue, with what the .deb inputs' npm cross-checks found. */
+export interface CataloguedInputs extends SbomCatalog {
+  /** Per npm project shipped in a .deb (`source` is the .deb as shown), in input order. */
+  npmProjects: { source: string; report: NpmProjectReport }[];
+  /** node_modules package directories without a package.json, per .deb. */
+  npmUnidentified: { source: string; dir: string }[];
+}
+
 /** Catalogues the inputs into one merged catalogue (deb dependencies linked by name). */
 export async function catalogInputs(
   inputs: readonly { file: string; kind: InputKind }[],
   ctx: Pick<StageContext, 'exec' | 'workDir'>,
   records: FileRecord[],
-): Promise<SbomCatalog> {
+): Promise<CataloguedInputs> {
   const lists: SbomComponent[][] = [];
   const debs: DebCatalog[] = [];
   const sources: SbomSource[] = [];
+  const npmProjects: CataloguedInputs['npmProjects'] = [];
+  const npmUnidentified: CataloguedInputs['npmUnidentified'] = [];
   for (const input of inputs) {
     const shown = displayPath(input.file, ctx.workDir);
     const record = await describeFile(input.file, input.kind === 'deb' ? 'artifact' : 'lockfile', ctx.workDir);
@@ -170,6 +181,8 @@ export async function catalogInputs(
       const catalog = await catalogDeb(input.file, ctx.exec, shown);
       debs.push(catalog);
       lists.push(catalog.components);
+      for (const report of catalog.npmProjects) npmProjects.push({ source: shown, report });
+      for (const dir of catalog.npmUnidentified) npmUnidentified.push({ source: shown, dir });
     } else {
       const lock = parseNpmLockfile(await readFile(input.file, 'utf8'), input.file);
       lists.push(catalogNpmLockfile(lock, { source: shown }).components);
@@ -178,15 +191,146 @@ export async function catalogInputs(
   const merged = mergeComponents(lists);
   const placeholders = linkDebDependencies(debs, merged);
   const components = mergeComponents([merged, placeholders]);
-  return { components, sources };
+  return { components, sources, npmProjects, npmUnidentified };
 }
 
-function summaryFor(
-  counts: Record<SbomEcosystem, number>,
-  declaredOnly: number,
-  output: FileRecord,
-  sources: readonly SbomSource[],
-): string {
+const LISTED = 20;
+
+function listed<T>(items: readonly T[], show: (item: T) => string): string {
+  const shown = items.slice(0, LISTED).map(show).join(', ');
+  return items.length > LISTED ? `${shown} and ${items.length - LISTED} more` : shown;
+}
+
+function nameAt(name: string, version: string): string {
+  return `${name}@${version === '' ? '(no version)' : version}`;
+}
+
+function at(pkg: NpmPackageAt): string {
+  return `${nameAt(pkg.name, pkg.version)} at ${pkg.path}`;
+}
+
+/** The cross-check for the evidence record: counts, and every mismatch in full (the notes list the rest). */
+function npmDetails(catalog: CataloguedInputs): Record<string, unknown>[] {
+  return catalog.npmProjects.map(({ source, report }) => ({
+    package: source,
+    dir: report.dir,
+    lockfile: report.lockfile ?? null,
+    installed: report.installed,
+    mismatches: report.mismatches,
+    notInLockfile: report.notInLockfile.length,
+    notInstalled: report.notInstalled.length,
+    linkedOut: report.external.length,
+  }));
+}
+
+/**
+ * What the cross-check found that does not fail the stage, one note per finding kind and project.
+ * Installed truth wins: installed packages the lockfile misses are components; lockfile entries
+ * not installed are `excluded` components (a lockfile records intent, not content).
+ */
+function npmNotes(catalog: CataloguedInputs): string[] {
+  const notes: string[] = [];
+  for (const { source, report } of catalog.npmProjects) {
+    const lock = report.lockfile;
+    if (lock === undefined) {
+      if (report.installed > 0) {
+        notes.push(
+          `${source}: no npm lockfile in ${report.dir}: ${report.installed} installed npm package(s) catalogued from their package.json files alone (no integrity hashes, no dev/optional marks)`,
+        );
+      }
+    } else {
+      if (report.notInLockfile.length > 0) {
+        notes.push(
+          `${source}: ${report.notInLockfile.length} installed npm package(s) are not in ${lock}, catalogued from their package.json: ${listed(report.notInLockfile, at)}`,
+        );
+      }
+      if (report.notInstalled.length > 0) {
+        notes.push(
+          `${source}: ${report.notInstalled.length} production entr${report.notInstalled.length === 1 ? 'y' : 'ies'} of ${lock} are not installed, listed with scope excluded: ${listed(report.notInstalled, at)}`,
+        );
+      }
+    }
+    if (report.external.length > 0) {
+      notes.push(
+        `${source}: ${report.external.length} npm package(s) are symlinks out of this package, their versions not verified here: ${listed(report.external, (e) => `${e.path} → ${e.target}`)}`,
+      );
+    }
+  }
+  const unidentified = catalog.npmUnidentified;
+  if (unidentified.length > 0) {
+    notes.push(
+      `node_modules package directories without a package.json (not catalogued; nothing identifies them): ${listed(unidentified, (u) => `${u.source}:${u.dir}`)}`,
+    );
+  }
+  return notes;
+}
+
+function cell(text: string): string {
+  return text.replace(/\|/g, '\\|');
+}
+
+function npmTable(catalog: CataloguedInputs): string[] {
+  if (catalog.npmProjects.length === 0) return [];
+  return [
+    '| Package | npm project | Lockfile | Installed | Differ from lockfile | Not in lockfile | Locked, not installed | Linked out |',
+    '|---|---|---|---|---|---|---|---|',
+    ...catalog.npmProjects.map(
+      ({ source, report: r }) =>
+        `| ${cell(source)} | ${cell(r.dir)} | ${r.lockfile === undefined ? 'none' : cell(r.lockfile)} | ${r.installed} | ${r.mismatches.length} | ${r.notInLockfile.length} | ${r.notInstalled.length} | ${r.external.length} |`,
+    ),
+    '',
+  ];
+}
+
+function mismatchLine(m: NpmLockMismatch & { source: string; lockfile: string }): string {
+  return `${m.source}:${m.path} is ${nameAt(m.installedName, m.installedVersion)}, ${m.lockfile} says ${nameAt(m.lockedName, m.lockedVersion)}`;
+}
+
+/**
+ * The gate: a .deb whose installed npm packages contradict the lockfile it ships. Either document
+ * alone would give a wrong SBOM (the lockfile's versions are not what runs), so no SBOM is written.
+ */
+function mismatchFailure(catalog: CataloguedInputs, records: FileRecord[]): StageResult | undefined {
+  const mismatches = catalog.npmProjects.flatMap(({ source, report }) =>
+    report.mismatches.map((m) => ({ ...m, source, lockfile: report.lockfile ?? '' })),
+  );
+  const [first] = mismatches;
+  if (first === undefined) return undefined;
+  const message = `${mismatches.length} installed npm package(s) differ from the lockfile shipped beside them: ${listed(mismatches, mismatchLine)}`;
+  return {
+    status: 'failed',
+    decision: { result: 'fail', reason: message },
+    inputs: records,
+    outputs: [],
+    outputValues: {},
+    summary: [
+      '### generate-sbom',
+      '',
+      'No SBOM written: installed npm packages differ from the lockfile shipped with them, so the lockfile misstates what the package contains.',
+      '',
+      '| Package | Install path | Installed | Lockfile | Locked |',
+      '|---|---|---|---|---|',
+      ...mismatches.map(
+        (m) =>
+          `| ${cell(m.source)} | ${cell(m.path)} | ${cell(nameAt(m.installedName, m.installedVersion))} | ${cell(m.lockfile)} | ${cell(nameAt(m.lockedName, m.lockedVersion))} |`,
+      ),
+      '',
+      ...npmTable(catalog),
+    ].join('\n'),
+    details: { npmProjects: npmDetails(catalog) },
+    notes: npmNotes(catalog),
+    errors: [
+      new FactoryError('SBOM_LOCKFILE_MISMATCH', message, {
+        subject: `${first.source}:${first.path}`,
+        hint: 'rebuild the package from a clean install (npm ci) so node_modules matches the lockfile, or ship the lockfile npm wrote for this tree',
+      }),
+    ],
+  };
+}
+
+function summaryFor(counts: Record<SbomEcosystem, number>, declaredOnly: number, output: FileRecord, catalog: CataloguedInputs): string {
+  const sources = catalog.sources;
+  const notes = npmNotes(catalog);
   const rows = [
     ['Debian packages', String(counts.deb - declaredOnly)],
     ['Declared Debian dependencies (not shipped)', String(declaredOnly)],
@@ -204,8 +348,11 @@ function summaryFor(
     '',
     '| Input | Kind | SHA-256 |',
     '|---|---|---|',
-    ...sources.map((s) => `| ${s.file.replace(/\|/g, '\\|')} | ${s.kind} | \`${s.sha256.slice(0, 16)}…\` |`),
+    ...sources.map((s) => `| ${cell(s.file)} | ${s.kind} | \`${s.sha256.slice(0, 16)}…\` |`),
     '',
+    ...npmTable(catalog),
+    ...notes.map((n) => `- ${n}`),
+    ...(notes.length > 0 ? [''] : []),
   ].join('\n');
 }
 
@@ -229,6 +376,8 @@ async function run(options: GenerateSbomOptions, ctx: StageContext): Promise<Sta
   }
   const records: FileRecord[] = [];
   const catalog = await catalogInputs(inputs, ctx, records);
+  const failure = mismatchFailure(catalog, records);
+  if (failure !== undefined) return failure;
   const counts = countByEcosystem(catalog.components);
   const total = counts.deb + counts.npm + counts.file;
   if (total === 0) {
@@ -245,7 +394,8 @@ async function run(options: GenerateSbomOptions, ctx: StageContext): Promise<Sta
     };
   }
   let epoch = options.sourceDateEpoch;
-  const notes: string[] = [];
+  const notes = npmNotes(catalog);
+  for (const note of notes) ctx.logger.warn(`generate-sbom: ${note}`);
   if (epoch === undefined) epoch = sourceDateEpoch(ctx.env);
   if (epoch === undefined) notes.push('no source-date-epoch or SOURCE_DATE_EPOCH: metadata.timestamp omitted');
   ctx.exec.recordTool(CYCLONEDX_LIBRARY);
@@ -260,7 +410,7 @@ async function run(options: GenerateSbomOptions, ctx: StageContext): Promise<Sta
     inputs: records,
     outputs: [output],
     outputValues: { sbom: options.output, 'component-count': String(total) },
-    summary: summaryFor(counts, declaredOnly, output, catalog.sources),
+    summary: summaryFor(counts, declaredOnly, output, catalog),
     details: {
       format: options.format,
       specVersion: '1.6',
@@ -268,17 +418,21 @@ async function run(options: GenerateSbomOptions, ctx: StageContext): Promise<Sta
       byEcosystem: { deb: counts.deb - declaredOnly, npm: counts.npm, file: counts.file, declaredDebOnly: declaredOnly },
       validated: true,
       serialNumber: (JSON.parse(json) as { serialNumber?: string }).serialNumber,
+      npmProjects: npmDetails(catalog),
     },
     notes,
   };
 }
 
-/** The generate-sbom stage: catalogues .deb packages and npm lockfiles into a validated CycloneDX 1.6 SBOM. */
+/**
+ * The generate-sbom stage: catalogues .deb packages and npm lockfiles into a validated CycloneDX 1.6 SBOM.
+ * Fails SBOM_LOCKFILE_MISMATCH when a .deb's installed npm packages contradict the lockfile it ships.
+ */
 export const generateSbomStage: StageDefinition<GenerateSbomOptions> = {
   name: 'generate-sbom',
   title: 'Generate SBOM',
   description:
-    'Catalogues .deb packages (control data, files, embedded npm lockfiles) and npm lockfiles into a validated, reproducible CycloneDX 1.6 SBOM.',
+    'Catalogues .deb packages (control data, files, the npm packages installed under node_modules, checked against their lockfiles) and npm lockfiles into a validated, reproducible CycloneDX 1.6 SBOM.',
   inputs: INPUTS,
   outputs: {
     sbom: { description: 'Path of the SBOM file written.' },

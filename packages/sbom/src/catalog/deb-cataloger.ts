@@ -9,19 +9,27 @@ import {
   type DebFileEntry,
   type DebRelationGroup,
 } from '@packaging-factory/formats';
+import { isIdnEmail } from '../cyclonedx/idn-email.ts';
+import { isInstalledNpmManifest, npmInstallLocation, type InstalledNpmPackage } from '../npm/npm-installed.ts';
 import { parseNpmLockfile } from '../npm/npm-lockfile.ts';
-import { catalogNpmLockfile } from './npm-cataloger.ts';
+import { readDebNpmTree } from './deb-npm-tree.ts';
+import { catalogInstalledNpmProject, type NpmProjectInput, type NpmProjectReport } from './npm-installed-cataloger.ts';
 import { newComponent, type SbomComponent, type SbomContact } from './sbom-component.ts';
 
 export interface DebCatalog {
-  /** The package, its npm packages (from embedded lockfiles); the package's files are its children. */
+  /** The package and the npm packages it ships; the package's files are its children. */
   components: SbomComponent[];
   /** The package component (also in `components`). */
   package: SbomComponent;
   /** Its Depends/Pre-Depends, still by name: `linkDebDependencies` turns them into refs. */
   declared: DebRelationGroup[];
   control: DebControl;
+  /** The npm lockfiles used (inside the package, sorted). */
   lockfiles: string[];
+  /** One report per shipped npm project: installed packages cross-checked against the lockfile. */
+  npmProjects: NpmProjectReport[];
+  /** node_modules package directories without a package.json (nothing to identify them by). */
+  npmUnidentified: string[];
 }
 
 const LOCKFILE_NAMES = new Set(['package-lock.json', 'npm-shrinkwrap.json']);
@@ -55,12 +63,20 @@ export function debPurl(vendor: string, name: string, version?: string, arch?: s
   return new PackageURL('deb', vendor, name, version, Object.keys(qualifiers).length > 0 ? qualifiers : undefined, undefined).toString();
 }
 
-/** 'Name <email>' → contact; anything else → the name alone. */
+/**
+ * 'Name <email>' → contact; anything else → the name alone. The address is kept only when it passes
+ * the CycloneDX schema's idn-email check: Debian allows any RFC 5322 address in Maintainer, and
+ * one like 'a@localhost' would make the whole SBOM invalid. The raw field stays in the
+ * `packaging-factory:deb:Maintainer` property.
+ */
 export function parseContact(text: string): SbomContact {
   const match = /^(.*?)\s*<([^<>]+)>\s*$/.exec(text.trim());
   if (match === null) return { name: text.trim() };
+  const address = (match[2] ?? '').trim();
   const name = (match[1] ?? '').trim().replace(/^"(.*)"$/, '$1');
-  return name === '' ? { name: match[2] ?? '', email: match[2] ?? '' } : { name, email: match[2] ?? '' };
+  const contact: SbomContact = { name: name === '' ? address : name };
+  if (isIdnEmail(address)) contact.email = address;
+  return contact;
 }
 
 // Judgement: a package that installs programs on PATH is an application; otherwise a package in
@@ -91,10 +107,67 @@ function fileComponent(pkg: DebControl, file: DebFileEntry): SbomComponent {
   return component;
 }
 
-/** Catalogues a .deb: the package, its files (with sha256) and the npm packages of any lockfile it ships. */
+/** A lockfile npm reads: outside node_modules (a package's own lockfile there is ignored by npm). */
+function isProjectLockfile(installedPath: string): boolean {
+  return LOCKFILE_NAMES.has(path.posix.basename(installedPath)) && !installedPath.includes('/node_modules/');
+}
+
+function isWithin(dir: string, p: string): boolean {
+  return dir === '/' ? p.startsWith('/') : p.startsWith(`${dir}/`);
+}
+
+function relativeTo(dir: string, p: string): string {
+  return dir === '/' ? p.slice(1) : p.slice(dir.length + 1);
+}
+
+interface ProjectParts {
+  installed: Map<string, InstalledNpmPackage>;
+  external: Map<string, string>;
+}
+
+/**
+ * Groups installed package directories by project: the nearest directory above holding a lockfile
+ * (its entries are keyed relative to it, workspaces included), else the directory holding the
+ * first node_modules.
+ */
+function groupByProject(
+  lockDirs: readonly string[],
+  installed: ReadonlyMap<string, InstalledNpmPackage>,
+  external: ReadonlyMap<string, string>,
+): Map<string, ProjectParts> {
+  const projects = new Map<string, ProjectParts>();
+  const partsFor = (dir: string): ProjectParts => {
+    let parts = projects.get(dir);
+    if (parts === undefined) {
+      parts = { installed: new Map(), external: new Map() };
+      projects.set(dir, parts);
+    }
+    return parts;
+  };
+  for (const dir of lockDirs) partsFor(dir);
+  const projectOf = (packageDir: string): string => {
+    const locked = lockDirs.filter((d) => isWithin(d, packageDir)).sort((a, b) => b.length - a.length)[0];
+    return locked ?? npmInstallLocation(packageDir)?.project ?? path.posix.dirname(packageDir);
+  };
+  for (const [dir, pkg] of installed) {
+    const project = projectOf(dir);
+    partsFor(project).installed.set(relativeTo(project, dir), pkg);
+  }
+  for (const [dir, target] of external) {
+    const project = projectOf(dir);
+    partsFor(project).external.set(relativeTo(project, dir), target);
+  }
+  return projects;
+}
+
+/**
+ * Catalogues a .deb: the package, its files (with sha256) and the npm packages it ships. Those come
+ * from the installed package.json files (what Node loads); a lockfile beside them adds integrity,
+ * provenance and the root project, and is cross-checked: the reports say where they disagree.
+ */
 export async function catalogDeb(file: string, exec: ExecRunner, displayName = path.basename(file)): Promise<DebCatalog> {
   const control = await readDebControl(file, exec);
-  const scan = await scanDebData(file, exec, (p) => LOCKFILE_NAMES.has(path.posix.basename(p)) && !p.includes('/node_modules/'));
+  const scan = await scanDebData(file, exec, (p) => isProjectLockfile(p) || isInstalledNpmManifest(p));
   const vendor = debVendor(control);
   const purl = debPurl(vendor, control.package, control.version, control.architecture, control.source);
   const pkg = newComponent({
@@ -123,21 +196,43 @@ export async function catalogDeb(file: string, exec: ExecRunner, displayName = p
   pkg.children = scan.files.filter((f) => f.type !== 'directory').map((f) => fileComponent(control, f));
 
   const components: SbomComponent[] = [pkg];
-  const fileSet = new Set(scan.files.map((f) => f.path));
-  const lockfiles = [...scan.captured.keys()].sort();
-  for (const lockPath of lockfiles) {
-    const text = (scan.captured.get(lockPath) ?? Buffer.alloc(0)).toString('utf8');
-    const lock = parseNpmLockfile(text, `${file}:${lockPath}`);
-    const npm = catalogNpmLockfile(lock, {
-      source: `${displayName}:${lockPath}`,
-      installDir: path.posix.dirname(lockPath),
-      isInstalled: (installPath) => fileSet.has(`${installPath}/package.json`),
-    });
+  // npm reads npm-shrinkwrap.json in preference to package-lock.json when a project has both
+  // (docs.npmjs.com, npm-shrinkwrap.json): the shrinkwrap is the one to check against.
+  const lockByDir = new Map<string, string>();
+  for (const lockPath of [...scan.captured.keys()].filter(isProjectLockfile).sort()) {
+    const dir = path.posix.dirname(lockPath);
+    if (!lockByDir.has(dir) || path.posix.basename(lockPath) === 'npm-shrinkwrap.json') lockByDir.set(dir, lockPath);
+  }
+  const tree = await readDebNpmTree(file, exec, scan, displayName);
+  const projects = groupByProject([...lockByDir.keys()], tree.installed, tree.external);
+  const npmProjects: NpmProjectReport[] = [];
+  for (const [dir, parts] of [...projects].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    const lockPath = lockByDir.get(dir);
+    const input: NpmProjectInput = {
+      dir,
+      installed: parts.installed,
+      external: parts.external,
+      source: `${displayName}:${lockPath ?? `${dir === '/' ? '' : dir}/node_modules`}`,
+    };
+    if (lockPath !== undefined) {
+      const text = (scan.captured.get(lockPath) ?? Buffer.alloc(0)).toString('utf8');
+      input.lock = { file: lockPath, lockfile: parseNpmLockfile(text, `${file}:${lockPath}`) };
+    }
+    const npm = catalogInstalledNpmProject(input);
     components.push(...npm.components);
+    npmProjects.push(npm.report);
     if (npm.root !== undefined) pkg.dependsOn.add(npm.root.ref);
     else for (const ref of npm.directRefs) pkg.dependsOn.add(ref);
   }
-  return { components, package: pkg, declared: [...control.preDepends, ...control.depends], control, lockfiles };
+  return {
+    components,
+    package: pkg,
+    declared: [...control.preDepends, ...control.depends],
+    control,
+    lockfiles: [...lockByDir.values()].sort(),
+    npmProjects,
+    npmUnidentified: tree.unidentified,
+  };
 }
 
 /**

@@ -12,6 +12,8 @@ export interface NpmCatalogOptions {
    */
   installDir?: string;
   isInstalled?: (installPath: string) => boolean;
+  /** Extra properties for the component of one lock entry (e.g. what the cross-check found). */
+  annotate?: (pkg: NpmLockPackage) => [string, string][];
 }
 
 export interface NpmCatalog {
@@ -43,14 +45,32 @@ function refOf(pkg: NpmLockPackage): string {
   return npmPurl(pkg.name, pkg.version, vcs);
 }
 
+type Scope = NonNullable<SbomComponent['scope']>;
+const SCOPE_RANK: Record<Scope, number> = { excluded: 0, optional: 1, required: 2 };
+
+/**
+ * The scope of one installed copy. Without knowledge of the tree (a lockfile alone), the lock's
+ * groups decide: dev-only packages are not shipped. When the tree is known, what is there is
+ * shipped whatever the lock calls it (a dev package left in a .deb runs with it): `optional` when
+ * npm marks it dev or optional, `required` otherwise; what is not there is `excluded`.
+ */
+function scopeOf(groups: readonly string[], installed: boolean | undefined): Scope {
+  if (installed === false) return 'excluded';
+  if (installed === true) return groups.length === 0 ? 'required' : 'optional';
+  return groups.includes('dev') ? 'excluded' : groups.includes('optional') ? 'optional' : 'required';
+}
+
 /**
  * Turns a lockfile into components: one per distinct installed package (copies at several paths
- * collapse on the purl), with integrity hashes, declared licenses and the dependency graph.
- * Scope: dev-only packages are `excluded` (not shipped to production), optional ones `optional`.
+ * collapse on the purl; the widest scope of the copies wins), with integrity hashes, declared
+ * licenses and the dependency graph.
  */
 export function catalogNpmLockfile(lock: NpmLockfile, options: NpmCatalogOptions): NpmCatalog {
   const byPath = new Map(lock.packages.map((p) => [p.path, p]));
   const byRef = new Map<string, SbomComponent>();
+  // Refs with at least one production copy, and with at least one copy present in the tree.
+  const production = new Set<string>();
+  const present = new Set<string>();
   const installPathOf = (pkg: NpmLockPackage): string =>
     options.installDir === undefined ? pkg.path : `${options.installDir.replace(/\/$/, '')}/${pkg.path}`;
 
@@ -59,8 +79,7 @@ export function catalogNpmLockfile(lock: NpmLockfile, options: NpmCatalogOptions
     let component = byRef.get(ref);
     const groups = depGroupsOf(pkg);
     const installed = options.isInstalled === undefined ? undefined : options.isInstalled(installPathOf(pkg));
-    const scope: SbomComponent['scope'] =
-      installed === false || groups.includes('dev') ? 'excluded' : groups.includes('optional') ? 'optional' : 'required';
+    const scope = scopeOf(groups, installed);
     if (component === undefined) {
       const [group, name] = splitScope(pkg.name);
       component = newComponent({ ref, type: 'library', ecosystem: 'npm', name, purl: ref, scope });
@@ -75,17 +94,18 @@ export function catalogNpmLockfile(lock: NpmLockfile, options: NpmCatalogOptions
       }
       component.properties.push(['packaging-factory:source', options.source]);
       byRef.set(ref, component);
-    } else if (component.scope === 'excluded' && scope !== 'excluded') {
-      // One copy is shipped for production: the package is.
+    } else if (SCOPE_RANK[scope] > SCOPE_RANK[component.scope ?? 'required']) {
+      // One copy is shipped (or needed) more than another: the package is.
       component.scope = scope;
-    } else if (component.scope === 'optional' && scope === 'required') {
-      component.scope = 'required';
     }
+    if (!groups.includes('dev')) production.add(ref);
+    if (installed !== false) present.add(ref);
     // CycloneDX npm property taxonomy (cyclonedx-property-taxonomy, cdx:npm:package:*).
     component.properties.push(['cdx:npm:package:path', installPathOf(pkg)]);
     if (groups.includes('dev')) component.properties.push(['cdx:npm:package:development', 'true']);
     if (pkg.bundled) component.properties.push(['cdx:npm:package:bundled', 'true']);
     if (installed === false) component.properties.push(['packaging-factory:npm:installed', 'false']);
+    if (options.annotate !== undefined) component.properties.push(...options.annotate(pkg));
     return component;
   };
 
@@ -138,11 +158,12 @@ export function catalogNpmLockfile(lock: NpmLockfile, options: NpmCatalogOptions
       seen.add(key);
       return true;
     });
-    if (component.scope !== 'excluded') {
-      component.properties = component.properties.filter(
-        ([n]) => n !== 'packaging-factory:npm:installed' && n !== 'cdx:npm:package:development',
-      );
-    }
+    // A flag true of one copy only is not true of the package.
+    component.properties = component.properties.filter(
+      ([n]) =>
+        !(n === 'cdx:npm:package:development' && production.has(component.ref)) &&
+        !(n === 'packaging-factory:npm:installed' && present.has(component.ref)),
+    );
     result.components.push(component);
   }
   return result;

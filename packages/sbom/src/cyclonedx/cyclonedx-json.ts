@@ -16,6 +16,7 @@ import cdxLibraryPackage from '@cyclonedx/cyclonedx-library/package.json' with {
 import { FactoryError } from '@packaging-factory/core';
 import sbomPackage from '../../package.json' with { type: 'json' };
 import type { SbomCatalog, SbomComponent } from '../catalog/sbom-component.ts';
+import { IDN_EMAIL, isIdnEmail } from './idn-email.ts';
 
 /** Name and version of the CycloneDX library, for the evidence record. */
 export const CYCLONEDX_LIBRARY = { name: '@cyclonedx/cyclonedx-library', version: cdxLibraryPackage.version };
@@ -79,7 +80,9 @@ function toModel(component: SbomComponent, refs: Map<string, Models.Component>):
   for (const license of licensesFor(component.licenses)) model.licenses.add(license);
   if (component.supplier !== undefined) {
     const contact = new Models.OrganizationalContact({ name: component.supplier.name });
-    if (component.supplier.email !== undefined) contact.email = component.supplier.email;
+    // An address the schema's idn-email check refuses ('a@localhost') would make the whole SBOM
+    // invalid: the catalogers keep such addresses out, and this is the last guard.
+    if (component.supplier.email !== undefined && isIdnEmail(component.supplier.email)) contact.email = component.supplier.email;
     const supplier = new Models.OrganizationalEntity({ name: component.supplier.name });
     supplier.contact.add(contact);
     model.supplier = supplier;
@@ -165,13 +168,6 @@ export async function renderCycloneDxJson(catalog: SbomCatalog, options: Cyclone
 // ajv-formats is CommonJS with a default export that TypeScript sees as the module object.
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 
-/**
- * `idn-email` (RFC 6531: an email address whose parts may be Unicode). ajv-formats-draft2019 checks it
- * through Node's deprecated `punycode` module, which warns on every run of the bundle; the schema uses
- * it only for contact addresses, so one '@' between two non-empty parts without spaces or control
- * characters is the check.
- */
-const IDN_EMAIL = /^[^\s@\p{Cc}]+@[^\s@\p{Cc}]+\.[^\s@\p{Cc}]+$/u;
 let validator: ReturnType<Ajv['compile']> | undefined;
 
 /**

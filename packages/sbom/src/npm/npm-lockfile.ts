@@ -30,6 +30,8 @@ export interface NpmLockPackage {
   link?: string;
   /** Bundled inside its parent's tarball (`inBundle`, v1 `bundled`). */
   bundled: boolean;
+  /** Present in node_modules but required by nothing (`extraneous`, v2/v3 only). */
+  extraneous: boolean;
   /** Names this package depends on, by kind, as declared (names, not yet resolved). */
   dependencies: string[];
   optionalDependencies: string[];
@@ -61,7 +63,8 @@ function names(entry: Json, key: string): string[] {
   return isObject(value) ? Object.keys(value).sort() : [];
 }
 
-function licensesOf(entry: Json): string[] {
+/** Declared licenses of a lock entry or a package.json: `license` (string, array, or the old `{ type }` object). */
+export function licensesOf(entry: Json): string[] {
   const value = entry['license'];
   if (typeof value === 'string' && value.trim() !== '') return [value.trim()];
   if (Array.isArray(value)) return value.filter((v): v is string => typeof v === 'string' && v.trim() !== '').map((v) => v.trim());
@@ -100,7 +103,8 @@ function invalid(file: string, message: string, cause?: unknown): FactoryError {
   });
 }
 
-function basePackage(path: string, name: string): NpmLockPackage {
+/** A lock entry with no facts beyond its path and name (every flag off, no dependencies). */
+export function basePackage(path: string, name: string): NpmLockPackage {
   return {
     path,
     name,
@@ -110,6 +114,7 @@ function basePackage(path: string, name: string): NpmLockPackage {
     optional: false,
     devOptional: false,
     bundled: false,
+    extraneous: false,
     dependencies: [],
     optionalDependencies: [],
     peerDependencies: [],
@@ -131,6 +136,7 @@ function fromV2Entry(path: string, entry: Json): NpmLockPackage {
   pkg.optional = entry['optional'] === true;
   pkg.devOptional = entry['devOptional'] === true;
   pkg.bundled = entry['inBundle'] === true;
+  pkg.extraneous = entry['extraneous'] === true;
   if (entry['link'] === true && resolved !== undefined) pkg.link = resolved;
   pkg.dependencies = names(entry, 'dependencies');
   pkg.optionalDependencies = names(entry, 'optionalDependencies');

@@ -6,7 +6,7 @@ import { MemoryLogger, describeFile } from '@packaging-factory/core';
 import { contentTypeFor, parseSha256Sums, publishToGitHub, type LocalAsset } from '@packaging-factory/publish';
 import { GitHubFake } from '../support/github-fake/github-fake.ts';
 import type { TestSession } from '../support/context.ts';
-import { passingPipeline, recordStages, REQUIRED, runPublish, writeArtifacts } from './publish-fixtures.ts';
+import { passingPipeline, pipelineFiles, recordStages, REQUIRED, runPublish, writeArtifacts } from './publish-fixtures.ts';
 import { makeTestSession } from '../support/context.ts';
 
 const TOKEN = 'ghs_fakeTokenForPublishTests0123456789';
@@ -85,17 +85,17 @@ describe('publish to a GitHub Release', () => {
     const created = ops.indexOf('repos/create-release');
     const published = ops.lastIndexOf('repos/update-release');
     expect(created).toBeGreaterThan(ops.indexOf('repos/list-releases'));
-    expect(ops.filter((o) => o === 'repos/upload-release-asset')).toHaveLength(4);
+    expect(ops.filter((o) => o === 'repos/upload-release-asset')).toHaveLength(5);
     expect(ops.lastIndexOf('repos/upload-release-asset')).toBeLessThan(published);
-    expect(ops.filter((o) => o === 'repos/get-release-asset')).toHaveLength(4);
-    expect(fake.requests.filter((r) => r.path.startsWith('/downloads/'))).toHaveLength(4);
+    expect(ops.filter((o) => o === 'repos/get-release-asset')).toHaveLength(5);
+    expect(fake.requests.filter((r) => r.path.startsWith('/downloads/'))).toHaveLength(5);
     expect(ops.lastIndexOf('repos/get-release-asset')).toBeLessThan(published);
     expect(fake.requests.find((r) => r.operationId === 'repos/upload-release-asset')!.path).toMatch(/^\/api\/uploads\/repos\//);
 
     const result = outcome.result!;
     expect(result.outputValues['release-url']).toBe('https://github.com/octo-org/widget/releases/tag/v1.2.3');
     expect(result.outputValues['release-id']).toBe(String(release!.id));
-    expect(result.outputValues['asset-count']).toBe('4');
+    expect(result.outputValues['asset-count']).toBe('5');
     expect(await readFile(result.outputValues['checksums']!, 'utf8')).toBe(sums);
     expect(result.summary).toContain('| `SHA256SUMS` |');
     expect(result.summary).toMatch(/uploaded/);
@@ -119,7 +119,7 @@ describe('publish to a GitHub Release', () => {
     expect(outcome.record.status).toBe('passed');
     expect(outcome.record.decision?.result).toBe('skip');
     const assets = (outcome.result!.details!['assets'] as { action: string }[]).map((a) => a.action);
-    expect(assets).toEqual(['skipped', 'skipped', 'skipped', 'skipped']);
+    expect(assets).toEqual(['skipped', 'skipped', 'skipped', 'skipped', 'skipped']);
     expect(mutations()).toEqual([]);
     const after = fake.releases(REPO);
     expect(after.map((r) => ({ ...r, assets: r.assets.map((a) => ({ ...a, downloadCount: 0 })) }))).toEqual(
@@ -145,10 +145,10 @@ describe('publish to a GitHub Release', () => {
     expect(error.code).toBe('PUBLISH_DIGEST_MISMATCH');
     expect(mutations()).toEqual([]);
 
-    // Without an earlier record of that file, the release itself refuses it.
+    // A fresh pipeline run that vouches for the rebuilt SBOM: now the release itself refuses it.
     const session2 = await makeTestSession({ env: env(), workDir: session.dir });
     sessions.push(session2);
-    await recordStages(session2, REQUIRED);
+    await recordStages(session2, REQUIRED, { files: pipelineFiles(files) });
     const second = await runPublish(session2, { files: 'dist/*', tag: 'v1.2.3' });
     expect(second.outcome.record.status).toBe('failed');
     const conflict = second.outcome.record.errors[0]!;
@@ -190,7 +190,7 @@ describe('publish to a GitHub Release', () => {
     expect(releases[0]!.id).toBe(draft!.id);
     expect(releases[0]!.draft).toBe(false);
     expect(releases[0]!.assets.every((a) => a.state === 'uploaded')).toBe(true);
-    expect(releases[0]!.assets).toHaveLength(4);
+    expect(releases[0]!.assets).toHaveLength(5);
     // Drafts are not found by tag: the resume went through the release list.
     const ops = fake.requests.map((r) => r.operationId);
     expect(fake.requests[0]).toMatchObject({ operationId: 'repos/get-release-by-tag', status: 404 });
@@ -218,8 +218,8 @@ describe('publish to a GitHub Release', () => {
   it('refuses before any API call when a required stage failed', async () => {
     const session = await makeTestSession({ env: env() });
     sessions.push(session);
-    await writeArtifacts(session.dir);
-    await recordStages(session, REQUIRED, { failed: ['scan'] });
+    const files = await writeArtifacts(session.dir);
+    await recordStages(session, REQUIRED, { failed: ['scan'], files: pipelineFiles(files) });
     const { outcome } = await runPublish(session, { files: 'dist/*', tag: 'v1.2.3' });
     expect(outcome.record.status).toBe('failed');
     expect(outcome.exitCode).toBe(1);
@@ -233,10 +233,11 @@ describe('publish to a GitHub Release', () => {
   it('refuses before any API call when a required stage has no record', async () => {
     const session = await makeTestSession({ env: env() });
     sessions.push(session);
-    await writeArtifacts(session.dir);
+    const files = await writeArtifacts(session.dir);
     await recordStages(
       session,
       REQUIRED.filter((s) => s !== 'test-install' && s !== 'attest-provenance'),
+      { files: pipelineFiles(files) },
     );
     const { outcome } = await runPublish(session, { files: 'dist/*', tag: 'v1.2.3' });
     expect(outcome.record.errors.map((e) => e.code)).toEqual(['PUBLISH_EVIDENCE_INCOMPLETE']);
@@ -244,12 +245,53 @@ describe('publish to a GitHub Release', () => {
     expect(fake.requests).toEqual([]);
   });
 
-  it('accepts a stage that failed and then passed (the latest record counts)', async () => {
+  it('refuses before any API call a file no earlier stage recorded, naming it and the stage that should have', async () => {
     const { session } = await pipeline();
-    await recordStages(session, ['scan'], { failed: ['scan'] });
+    // Every required stage passed, but nothing in the pipeline wrote this file.
+    await writeFile(path.join(session.dir, 'dist', 'widget-1.2.3.spdx.json'), '{"spdxVersion":"SPDX-2.3"}\n');
+    const { outcome } = await runPublish(session, { files: 'dist/*', tag: 'v1.2.3' });
+    expect(outcome.record.status).toBe('failed');
+    expect(outcome.exitCode).toBe(1);
+    expect(outcome.record.errors).toHaveLength(1);
+    expect(outcome.record.errors[0]).toMatchObject({ code: 'PUBLISH_EVIDENCE_INCOMPLETE', subject: 'widget-1.2.3.spdx.json' });
+    expect(outcome.record.errors[0]!.message).toBe(
+      'the evidence pack does not vouch for this asset: widget-1.2.3.spdx.json (no earlier stage recorded it as an output; generate-sbom should have)',
+    );
+    expect(outcome.result!.details!['unvouched']).toEqual([
+      { name: 'widget-1.2.3.spdx.json', reason: 'no earlier stage recorded it as an output; generate-sbom should have' },
+    ]);
+    expect(fake.requests).toEqual([]);
+  });
+
+  it('refuses before any API call a file only a superseded or failed record wrote', async () => {
+    const { session, files } = await pipeline();
+    // sign ran again on the archive only: the SBOM bundle in dist/ is from the earlier, superseded sign run.
+    const rerun = pipelineFiles(files);
+    rerun.sign = { inputs: [{ role: 'artifact', file: files[0]! }], outputs: [{ role: 'signature', file: files[2]! }] };
+    await recordStages(session, ['sign'], { files: rerun });
+    const superseded = await runPublish(session, { files: files.slice(0, 1).concat(files.slice(3)).join('\n'), tag: 'v1.2.3' });
+    expect(superseded.outcome.record.errors.map((e) => [e.code, e.message])).toEqual([
+      [
+        'PUBLISH_EVIDENCE_INCOMPLETE',
+        `the evidence pack does not vouch for this asset: ${path.basename(files[3]!)} (only an earlier sign run wrote it; the latest sign record does not)`,
+      ],
+    ]);
+
+    // build-package re-ran and failed after writing the archive: its bytes are not vouched for.
+    await recordStages(session, ['build-package'], { failed: ['build-package'], files: pipelineFiles(files) });
+    const failed = await runPublish(session, { files: files[0]!, tag: 'v1.2.3', 'require-stages': 'scan' });
+    expect(failed.outcome.record.errors.map((e) => e.message)).toEqual([
+      `the evidence pack does not vouch for this asset: ${path.basename(files[0]!)} (the latest build-package record, which wrote it, failed)`,
+    ]);
+    expect(fake.requests).toEqual([]);
+  });
+
+  it('accepts a stage that failed and then passed (the latest record counts)', async () => {
+    const { session, files } = await pipeline();
+    await recordStages(session, ['scan'], { failed: ['scan'], files: pipelineFiles(files) });
     const refused = await runPublish(session, { files: 'dist/*', tag: 'v1.2.3' });
     expect(refused.outcome.record.errors[0]!.code).toBe('PUBLISH_EVIDENCE_INCOMPLETE');
-    await recordStages(session, ['scan']);
+    await recordStages(session, ['scan'], { files: pipelineFiles(files) });
     const { outcome } = await runPublish(session, { files: 'dist/*', tag: 'v1.2.3' });
     expect(outcome.record.status).toBe('passed');
   });

@@ -26,7 +26,10 @@ export async function tarball(file: string, entryName: string, content: string):
   await writeFile(file, gzipSync(Buffer.concat(chunks)));
 }
 
-/** Writes the release files of a small project into `dir/dist` and returns their paths. */
+/**
+ * Writes the release files of a small project into `dir/dist` and returns their paths: the
+ * archive, its SBOM, and a Sigstore bundle for each (in that order).
+ */
 export async function writeArtifacts(dir: string, version = '1.2.3'): Promise<string[]> {
   const dist = path.join(dir, 'dist');
   await mkdir(dist, { recursive: true });
@@ -37,16 +40,58 @@ export async function writeArtifacts(dir: string, version = '1.2.3'): Promise<st
     sbom,
     `${JSON.stringify({ bomFormat: 'CycloneDX', specVersion: '1.6', version: 1, components: [{ type: 'application', name: 'widget', version }] }, null, 2)}\n`,
   );
-  const bundle = path.join(dist, `widget-${version}-linux-x64.tar.gz.sigstore.json`);
-  await writeFile(bundle, `${JSON.stringify({ mediaType: 'application/vnd.dev.sigstore.bundle.v0.3+json' })}\n`);
-  return [archive, sbom, bundle];
+  const bundles: string[] = [];
+  for (const file of [archive, sbom]) {
+    const bundle = `${file}.sigstore.json`;
+    await writeFile(
+      bundle,
+      `${JSON.stringify({ mediaType: 'application/vnd.dev.sigstore.bundle.v0.3+json', for: path.basename(file) })}\n`,
+    );
+    bundles.push(bundle);
+  }
+  return [archive, sbom, ...bundles];
+}
+
+/** A file a stage read or wrote, with the role the real stage records for it. */
+export interface RoleFile {
+  role: string;
+  file: string;
+}
+
+/** What each stage read and wrote. */
+export type StageFiles = Partial<Record<StageName, { inputs?: RoleFile[]; outputs?: RoleFile[] }>>;
+
+/**
+ * The files each stage of a real pipeline records for `writeArtifacts`' files, with the roles the
+ * real stages use (compare out/evidence-pack.json of `factory run examples/hello/pipeline.yml`):
+ * build-package writes the archive, generate-sbom reads it and writes the SBOM, scan reads the SBOM,
+ * sign reads both and writes their bundles, test-install reads the archive, attest-provenance has
+ * both as subjects.
+ */
+export function pipelineFiles(files: readonly string[]): StageFiles {
+  const [archive, sbom, archiveBundle, sbomBundle] = files as [string, string, string, string];
+  const artifact = (file: string): RoleFile => ({ role: 'artifact', file });
+  return {
+    'build-package': { outputs: [artifact(archive)] },
+    'generate-sbom': { inputs: [artifact(archive)], outputs: [{ role: 'sbom', file: sbom }] },
+    scan: { inputs: [{ role: 'sbom', file: sbom }] },
+    sign: {
+      inputs: [artifact(archive), artifact(sbom)],
+      outputs: [
+        { role: 'signature', file: archiveBundle },
+        { role: 'signature', file: sbomBundle },
+      ],
+    },
+    'test-install': { inputs: [artifact(archive)] },
+    'attest-provenance': { inputs: [artifact(archive), artifact(sbom)] },
+  };
 }
 
 /**
  * A stage definition that records what an earlier stage of the pipeline would have: its status
- * and its output files. Run through core's `runStage`, so the records are exactly what real stages append.
+ * and its files. Run through core's `runStage`, so the records are exactly what real stages append.
  */
-function recordedStage(stage: StageName, status: 'passed' | 'failed', outputs: FileRecord[]): StageDefinition<null> {
+function recordedStage(stage: StageName, status: 'passed' | 'failed', inputs: FileRecord[], outputs: FileRecord[]): StageDefinition<null> {
   return {
     name: stage,
     title: stage,
@@ -58,7 +103,7 @@ function recordedStage(stage: StageName, status: 'passed' | 'failed', outputs: F
       Promise.resolve({
         status,
         decision: { result: status === 'passed' ? 'pass' : 'fail', reason: `${stage} ${status} in the test pipeline` },
-        inputs: [],
+        inputs,
         outputs,
         outputValues: {},
         summary: '',
@@ -66,25 +111,28 @@ function recordedStage(stage: StageName, status: 'passed' | 'failed', outputs: F
   };
 }
 
-/** Appends one record per stage through runStage; `outputsOf` gives each stage's output files. */
+/** Appends one record per stage through runStage; `files` gives what each stage read and wrote (digested now). */
 export async function recordStages(
   session: TestSession,
   stages: StageName[],
-  options: { failed?: StageName[]; outputs?: Partial<Record<StageName, string[]>> } = {},
+  options: { failed?: StageName[]; files?: StageFiles } = {},
 ): Promise<void> {
   for (const stage of stages) {
     const ctx = await session.contextFor(stage);
-    const outputs: FileRecord[] = [];
-    for (const file of options.outputs?.[stage] ?? []) outputs.push(await describeFile(file, 'artifact', ctx.workDir));
-    await runStage(recordedStage(stage, options.failed?.includes(stage) === true ? 'failed' : 'passed', outputs), null, ctx);
+    const describeAll = (list: RoleFile[] | undefined): Promise<FileRecord[]> =>
+      Promise.all((list ?? []).map((f) => describeFile(f.file, f.role, ctx.workDir)));
+    const inputs = await describeAll(options.files?.[stage]?.inputs);
+    const outputs = await describeAll(options.files?.[stage]?.outputs);
+    const status = options.failed?.includes(stage) === true ? 'failed' : 'passed';
+    await runStage(recordedStage(stage, status, inputs, outputs), null, ctx);
   }
 }
 
-/** A session whose earlier stages all passed, build-package recording the artifacts. */
+/** A session whose earlier stages all passed, each recording the files a real pipeline would. */
 export async function passingPipeline(env: NodeJS.ProcessEnv): Promise<{ session: TestSession; files: string[] }> {
   const session = await makeTestSession({ env, correlationId: 'run-publish-test' });
   const files = await writeArtifacts(session.dir);
-  await recordStages(session, REQUIRED, { outputs: { 'build-package': [files[0]!], 'generate-sbom': [files[1]!], sign: [files[2]!] } });
+  await recordStages(session, REQUIRED, { files: pipelineFiles(files) });
   return { session, files };
 }
 

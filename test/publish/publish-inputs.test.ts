@@ -73,6 +73,27 @@ describe('publish inputs', () => {
     expect(error.kind).toBe('input');
   });
 
+  it('refuses a require-stages list with no stage in it instead of turning the gate off', () => {
+    for (const value of [',', ' , \n , ', '\n,\n']) {
+      const error = parseError({ files: 'a', tag: 'v1', 'require-stages': value });
+      expect(error).toMatchObject({ code: 'INPUT_INVALID', subject: 'require-stages', kind: 'input' });
+      expect(error.message).toContain("input 'require-stages'");
+      expect(error.hint).toContain('build-package,generate-sbom,scan,sign,test-install,attest-provenance');
+    }
+    // Empty (or blank) means not given: the default, all six stages.
+    expect(parse({ files: 'a', tag: 'v1', 'require-stages': '  ' }).requireStages).toEqual([
+      'build-package',
+      'generate-sbom',
+      'scan',
+      'sign',
+      'test-install',
+      'attest-provenance',
+    ]);
+    // An explicit narrower list is the user's choice.
+    expect(parse({ files: 'a', tag: 'v1', 'require-stages': 'build-package, scan,scan' }).requireStages).toEqual(['build-package', 'scan']);
+    expect(publishStage.inputs['require-stages']!.description).toMatch(/is refused/);
+  });
+
   it('needs a token and a repository for GitHub', () => {
     expect(parseError({ files: 'a', tag: 'v1' }, { GITHUB_REPOSITORY: 'o/r' })).toMatchObject({ code: 'INPUT_MISSING', subject: 'token' });
     expect(parseError({ files: 'a', tag: 'v1' }, { GITHUB_TOKEN: 't' })).toMatchObject({ code: 'INPUT_MISSING', subject: 'repository' });
@@ -164,12 +185,17 @@ describe('asset files', () => {
 });
 
 describe('evidence gate', () => {
-  const record = (stage: StageRecord['stage'], status: 'passed' | 'failed', outputs: StageRecord['outputs'] = []): StageRecord => ({
+  const record = (
+    stage: StageRecord['stage'],
+    status: 'passed' | 'failed',
+    outputs: StageRecord['outputs'] = [],
+    inputs: StageRecord['inputs'] = [],
+  ): StageRecord => ({
     stage,
     status,
     startedAt: '2026-01-01T00:00:00.000Z',
     finishedAt: '2026-01-01T00:00:01.000Z',
-    inputs: [],
+    inputs,
     outputs,
     tools: [],
     errors: [],
@@ -177,7 +203,11 @@ describe('evidence gate', () => {
   const asset = { path: 'dist/a.deb', name: 'a.deb', sha256: 'a'.repeat(64), size: 1 };
 
   it('uses the latest output naming an asset (a signer may rewrite it in place)', () => {
-    const records = [record('build-package', 'passed', [{ ...asset, sha256: 'b'.repeat(64) }]), record('sign', 'passed', [asset])];
+    const signed = record('sign', 'passed', [
+      asset,
+      { path: 'a.deb.sigstore.json', name: 'a.deb.sigstore.json', sha256: 'c'.repeat(64), size: 1 },
+    ]);
+    const records = [record('build-package', 'passed', [{ ...asset, sha256: 'b'.repeat(64), role: 'artifact' }]), signed];
     expect(checkEvidence(records, ['build-package', 'sign'], [asset]).errors).toEqual([]);
     const stale = checkEvidence([...records].reverse(), ['build-package', 'sign'], [asset]);
     expect(stale.errors.map((e) => e.code)).toEqual(['PUBLISH_DIGEST_MISMATCH']);
@@ -194,5 +224,140 @@ describe('evidence gate', () => {
       { stage: 'build-package', status: 'missing' },
       { stage: 'scan', status: 'failed' },
     ]);
+  });
+
+  it('refuses an asset no earlier record wrote, even when every required stage passed', () => {
+    const other = { path: 'dist/notes.txt', name: 'notes.txt', sha256: 'd'.repeat(64), size: 1 };
+    // A publish record naming it does not count: publish never vouches for its own inputs.
+    const records = [record('build-package', 'passed', [asset]), record('publish', 'passed', [other])];
+    const check = checkEvidence(records, ['build-package'], [asset, other]);
+    expect(check.vouched).toEqual([{ name: 'a.deb', stage: 'build-package' }]);
+    expect(check.unvouched).toEqual([{ name: 'notes.txt', reason: 'no earlier stage recorded it as an output' }]);
+    expect(check.errors.map((e) => [e.code, e.subject, e.kind])).toEqual([['PUBLISH_EVIDENCE_INCOMPLETE', 'notes.txt', 'gate']]);
+  });
+
+  describe('chain of custody', () => {
+    const file = (name: string, sha: string, role: string): StageRecord['outputs'][number] => ({
+      path: `out/${name}`,
+      name,
+      sha256: sha.repeat(64),
+      size: 1,
+      role,
+    });
+    const deb = file('w.deb', '1', 'artifact');
+    const sbom = file('sbom.cdx.json', '2', 'sbom');
+    const debBundle = file('w.deb.sigstore.json', '3', 'signature');
+    const sbomBundle = file('sbom.cdx.json.sigstore.json', '4', 'signature');
+    const report = file('scan-report.json', '5', 'report');
+    const provenance = file('provenance.intoto.jsonl', '6', 'provenance');
+    const asArtifact = (f: StageRecord['outputs'][number]): StageRecord['outputs'][number] => ({ ...f, role: 'artifact' });
+    const stages = {
+      build: record('build-package', 'passed', [deb]),
+      sbom: record('generate-sbom', 'passed', [sbom], [deb]),
+      scan: record('scan', 'passed', [report], [sbom, file('osv-db', '7', 'osv-database')]),
+      sign: record('sign', 'passed', [debBundle, sbomBundle, file('key.pem', '8', 'public-key')], [asArtifact(deb), asArtifact(sbom)]),
+      install: record('test-install', 'passed', [file('w.install-log.txt', '9', 'log')], [deb]),
+      attest: record('attest-provenance', 'passed', [provenance], [asArtifact(deb), asArtifact(sbom)]),
+    };
+    const published = [deb, sbom, debBundle, sbomBundle, report, provenance];
+    const six: StageRecord['stage'][] = ['build-package', 'generate-sbom', 'scan', 'sign', 'test-install', 'attest-provenance'];
+    const check = (overrides: Partial<typeof stages> = {}, required = six, assets = published): ReturnType<typeof checkEvidence> =>
+      checkEvidence(Object.values({ ...stages, ...overrides }), required, assets);
+
+    it('holds when each stage read what the one before it wrote', () => {
+      const result = check();
+      expect(result.errors).toEqual([]);
+      expect(result.links).toEqual([
+        { link: 'generate-sbom → scan', holds: true },
+        { link: 'build-package → test-install', holds: true },
+        { link: 'sign → w.deb', holds: true },
+        { link: 'sign → sbom.cdx.json', holds: true },
+        { link: 'attest-provenance → w.deb', holds: true },
+        { link: 'attest-provenance → sbom.cdx.json', holds: true },
+      ]);
+    });
+
+    it.each([
+      [
+        'scan read another SBOM',
+        { scan: record('scan', 'passed', [report], [file('sbom.cdx.json', 'e', 'sbom')]) },
+        'generate-sbom → scan',
+        `the latest scan read sbom.cdx.json (sha256 ${'e'.repeat(64)}), not the SBOM the latest generate-sbom wrote: sbom.cdx.json (sha256 ${'2'.repeat(64)})`,
+      ],
+      [
+        'scan read no SBOM',
+        { scan: record('scan', 'passed', [report], []) },
+        'generate-sbom → scan',
+        `the latest scan read nothing, not the SBOM the latest generate-sbom wrote: sbom.cdx.json (sha256 ${'2'.repeat(64)})`,
+      ],
+      [
+        'test-install installed other bytes',
+        { install: record('test-install', 'passed', [], [file('w.deb', 'f', 'artifact')]) },
+        'build-package → test-install',
+        `the latest test-install installed w.deb (sha256 ${'f'.repeat(64)}), not the package the latest build-package built: w.deb (sha256 ${'1'.repeat(64)})`,
+      ],
+      [
+        'sign made no bundle for the SBOM',
+        { sign: record('sign', 'passed', [debBundle], [asArtifact(deb), asArtifact(sbom)]) },
+        'sign → sbom.cdx.json',
+        'the latest sign record lists no Sigstore bundle sbom.cdx.json.sigstore.json for sbom.cdx.json',
+      ],
+      [
+        'sign signed older bytes of the package',
+        { sign: record('sign', 'passed', [debBundle, sbomBundle], [file('w.deb', '0', 'artifact'), asArtifact(sbom)]) },
+        'sign → w.deb',
+        `the latest sign record signed w.deb with sha256 ${'0'.repeat(64)}, but the published file has sha256 ${'1'.repeat(64)}`,
+      ],
+      [
+        'sign did not sign the package',
+        { sign: record('sign', 'passed', [debBundle, sbomBundle], [asArtifact(sbom)]) },
+        'sign → w.deb',
+        'the latest sign record did not sign w.deb',
+      ],
+      [
+        'the provenance leaves out the SBOM',
+        { attest: record('attest-provenance', 'passed', [provenance], [asArtifact(deb)]) },
+        'attest-provenance → sbom.cdx.json',
+        'sbom.cdx.json is not a subject of the latest provenance',
+      ],
+    ])('is broken when %s', (_name, overrides, link, reason) => {
+      // Publish only what the records wrote, so the broken link is the only problem.
+      const written = new Set(Object.values({ ...stages, ...overrides }).flatMap((r) => r.outputs.map((o) => o.name)));
+      const result = check(
+        overrides,
+        six,
+        published.filter((a) => written.has(a.name)),
+      );
+      expect(result.errors.map((e) => [e.code, e.subject, e.message])).toEqual([
+        ['PUBLISH_EVIDENCE_INCOMPLETE', link, `broken chain of custody (${link}): ${reason}`],
+      ]);
+      expect(result.errors[0]!.hint).toMatch(/with this evidence pack/);
+      expect(result.links.filter((l) => !l.holds).map((l) => l.link)).toEqual([link]);
+    });
+
+    it('uses the latest record of each stage: a re-run SBOM breaks the links after it', () => {
+      const rebuilt = file('sbom.cdx.json', 'a', 'sbom');
+      const records = [...Object.values(stages), record('generate-sbom', 'passed', [rebuilt], [deb])];
+      const result = checkEvidence(records, six, [deb, rebuilt]);
+      expect(result.errors.map((e) => e.subject)).toEqual([
+        'generate-sbom → scan',
+        'sign → sbom.cdx.json',
+        'attest-provenance → sbom.cdx.json',
+      ]);
+    });
+
+    it('checks only links between required stages whose latest records passed', () => {
+      const badScan = { scan: record('scan', 'passed', [report], []) };
+      expect(check(badScan, ['build-package', 'generate-sbom', 'sign', 'test-install', 'attest-provenance']).errors).toEqual([]);
+      const failedScan = check({ scan: record('scan', 'failed', [report], []) });
+      // The failed scan's report is not vouched for either; no link through scan is checked.
+      expect(failedScan.errors.map((e) => e.subject)).toEqual(['scan', 'scan-report.json']);
+      expect(failedScan.links.map((l) => l.link)).not.toContain('generate-sbom → scan');
+      // Files the stages wrote are only the artifacts to sign when build-package or generate-sbom wrote them.
+      expect(check({}, six, [report, provenance]).links.map((l) => l.link)).toEqual([
+        'generate-sbom → scan',
+        'build-package → test-install',
+      ]);
+    });
   });
 });

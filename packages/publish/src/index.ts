@@ -1,6 +1,7 @@
 export * from './asset-files.ts';
 export * from './checksums.ts';
 export * from './content-type.ts';
+export * from './custody-links.ts';
 export * from './evidence-gate.ts';
 export * from './github-release.ts';
 export * from './local-asset.ts';

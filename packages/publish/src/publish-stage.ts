@@ -17,7 +17,7 @@ import {
 import { resolveAssetFiles } from './asset-files.ts';
 import { CHECKSUMS_NAME, formatSha256Sums } from './checksums.ts';
 import { contentTypeFor } from './content-type.ts';
-import { checkEvidence, DEFAULT_REQUIRED_STAGES } from './evidence-gate.ts';
+import { checkEvidence, DEFAULT_REQUIRED_STAGES, type EvidenceCheck } from './evidence-gate.ts';
 import { publishToGitHub } from './github-release.ts';
 import type { LocalAsset } from './local-asset.ts';
 import type { PublishReport } from './publish-report.ts';
@@ -58,7 +58,8 @@ const INPUTS = {
   'release-name': { description: 'Release title (default: the tag).', kind: 'string' },
   'release-notes': { description: 'Release notes (Markdown text).', kind: 'string' },
   'require-stages': {
-    description: 'Stages whose latest evidence record must have passed before anything is published.',
+    description:
+      "Stages whose latest evidence record must have passed before anything is published, comma or newline separated (default: all six stages before publish). A list you give replaces the default, so a narrower list is your explicit choice (it also skips the chain-of-custody checks that involve the stages left out); a list with no stage in it (such as ',') is refused, never read as 'require nothing'. Whatever the list, every published file must be an output of a passing earlier stage.",
     kind: 'string',
     default: DEFAULT_REQUIRED_STAGES.join(','),
   },
@@ -92,7 +93,16 @@ export const publishStage: StageDefinition<PublishOptions> = {
         hint: 'use a name git accepts (git check-ref-format), such as v1.2.3',
       });
     }
-    const requireStages = reader.list('require-stages').map((stage) => {
+    // An empty value means the default (InputReader), but a value of only separators (',') would
+    // parse to no stage at all and silently turn the gate off: refuse it instead (fail closed).
+    const stageList = reader.list('require-stages');
+    if (stageList.length === 0) {
+      throw new FactoryError('INPUT_INVALID', `input 'require-stages': ${JSON.stringify(raw['require-stages'] ?? '')} names no stage`, {
+        subject: 'require-stages',
+        hint: `leave it empty for the default (${DEFAULT_REQUIRED_STAGES.join(',')}), or list the stages that must have passed`,
+      });
+    }
+    const requireStages = stageList.map((stage) => {
       if (!(STAGES as readonly string[]).includes(stage) || stage === 'publish') {
         throw new FactoryError('INPUT_INVALID', `input 'require-stages': '${stage}' is not a stage before publish`, {
           subject: 'require-stages',
@@ -160,11 +170,20 @@ async function runPublish(options: PublishOptions, ctx: StageContext): Promise<S
 
   // Everything local first: no API call before the evidence vouches for every file.
   const files = await resolveAssetFiles(options.files, ctx.workDir);
+  const omitted = DEFAULT_REQUIRED_STAGES.filter((stage) => !options.requireStages.includes(stage));
+  const notes: string[] = [];
+  if (omitted.length > 0) {
+    // Narrowing is allowed (a pipeline may have no test-install, say), but never silently.
+    const note = `'require-stages' leaves out ${omitted.join(', ')}: their records and the chain-of-custody links through them are not checked`;
+    ctx.logger.warn(note, 'require-stages');
+    notes.push(note);
+  }
   const evidence = checkEvidence(ctx.evidence.records, options.requireStages, files);
   const details: Record<string, unknown> = {
     tag: options.tag,
     target: options.target.kind === 'github' ? `github:${options.target.repository}` : `dir:${options.target.root}`,
     requiredStages: evidence.stages,
+    custody: evidence.links,
   };
   if (evidence.errors.length > 0) {
     const reasons = evidence.errors.map((e) => e.message);
@@ -174,9 +193,10 @@ async function runPublish(options: PublishOptions, ctx: StageContext): Promise<S
       inputs: files,
       outputs: [],
       outputValues: {},
-      summary: refusalSummary(options, evidence.stages, reasons),
-      details,
+      summary: refusalSummary(options, evidence, reasons),
+      details: { ...details, unvouched: evidence.unvouched },
       errors: evidence.errors,
+      ...(notes.length === 0 ? {} : { notes }),
     };
   }
 
@@ -258,7 +278,7 @@ async function runPublish(options: PublishOptions, ctx: StageContext): Promise<S
       'asset-count': String(report.assets.length),
       checksums: checksumsPath,
     },
-    summary: publishedSummary(options, report),
+    summary: publishedSummary(options, report, evidence),
     details: {
       ...details,
       releaseUrl: report.releaseUrl,
@@ -266,11 +286,11 @@ async function runPublish(options: PublishOptions, ctx: StageContext): Promise<S
       assets: report.assets,
       vouchedBy: evidence.vouched,
     },
-    notes: report.notes,
+    notes: [...notes, ...report.notes],
   };
 }
 
-function publishedSummary(options: PublishOptions, report: PublishReport): string {
+function publishedSummary(options: PublishOptions, report: PublishReport, evidence: EvidenceCheck): string {
   const rows = report.assets.map((a) => `| \`${a.name}\` | \`${a.sha256}\` | ${a.size} | ${a.action} |`);
   const where = report.target === 'github' ? 'GitHub Release' : 'release directory';
   const headline = report.decision === 'skip' ? 'already published, nothing changed' : 'published';
@@ -279,6 +299,8 @@ function publishedSummary(options: PublishOptions, report: PublishReport): strin
     '',
     `Release: ${report.releaseUrl}`,
     '',
+    `Evidence: every asset is an output of a passing stage; ${evidence.links.length} chain-of-custody link(s) checked, all hold.`,
+    '',
     '| Asset | SHA-256 | Bytes | Result |',
     '| --- | --- | --- | --- |',
     ...rows,
@@ -286,15 +308,20 @@ function publishedSummary(options: PublishOptions, report: PublishReport): strin
   ].join('\n');
 }
 
-function refusalSummary(options: PublishOptions, stages: { stage: string; status: string }[], reasons: string[]): string {
-  return [
+function refusalSummary(options: PublishOptions, evidence: EvidenceCheck, reasons: string[]): string {
+  const lines = [
     `### Publish: refused to publish ${options.tag}`,
     '',
     ...reasons.map((r) => `- ${r}`),
     '',
     '| Required stage | Latest record |',
     '| --- | --- |',
-    ...stages.map((s) => `| ${s.stage} | ${s.status} |`),
+    ...evidence.stages.map((s) => `| ${s.stage} | ${s.status} |`),
     '',
-  ].join('\n');
+  ];
+  if (evidence.links.length > 0) {
+    lines.push('| Chain of custody | Result |', '| --- | --- |');
+    lines.push(...evidence.links.map((l) => `| ${l.link} | ${l.holds ? 'holds' : 'broken'} |`), '');
+  }
+  return lines.join('\n');
 }

@@ -3,7 +3,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, test } from '@jest/globals';
 import { runStage, type StageOutcome } from '@packaging-factory/core';
-import { KeySigner, parsePrivateKey, signStage, type ArtifactSigner } from '@packaging-factory/signing';
+import { KeySigner, parsePrivateKey, type ArtifactSigner } from '@packaging-factory/signing';
 import {
   attestProvenanceStage,
   EVIDENCE_PACK_PREDICATE_TYPE,
@@ -16,6 +16,7 @@ import {
   type SlsaProvenancePredicate,
 } from '@packaging-factory/provenance';
 import { makeTestSession, type TestSession } from '../support/context.ts';
+import { completeRun } from './earlier-stages.ts';
 import { ecdsaP256, ed25519 } from '../signing/keys.ts';
 import { findLeaks, leakForms } from '../signing/secret-canary.ts';
 
@@ -43,6 +44,11 @@ async function artifacts(s: TestSession): Promise<string[]> {
   await writeFile(files[1]!, Buffer.alloc(9000, 3));
   return files;
 }
+
+const nothingWritten = async (s: TestSession): Promise<void> => {
+  await expect(readFile(path.join(s.dir, 'factory-out/attestations/provenance.intoto.jsonl'))).rejects.toThrow();
+  await expect(readFile(path.join(s.dir, 'factory-out/attestations/evidence-pack.json'))).rejects.toThrow();
+};
 
 async function attest(s: TestSession, options: Partial<AttestProvenanceOptions> & { subjects: string[] }): Promise<StageOutcome> {
   return runStage(
@@ -87,12 +93,8 @@ describe('attest-provenance after sign, one signer for both (the CLI run)', () =
     const s = await session();
     const files = await artifacts(s);
     const signer = KeySigner.ephemeral();
-    const signed = await runStage(
-      signStage,
-      { files, signer, ephemeralKey: true, outputDir: path.join(s.dir, 'factory-out/signatures') },
-      await s.contextFor('sign'),
-    );
-    expect(signed.exitCode).toBe(0);
+    const { signed } = await completeRun(s, files, signer);
+    if (signed === undefined) throw new Error('sign did not run');
     const lock = path.join(s.dir, 'package-lock.json');
     await writeFile(lock, '{"lockfileVersion":3}\n');
 
@@ -143,8 +145,8 @@ describe('attest-provenance after sign, one signer for both (the CLI run)', () =
     expect(predicate.buildDefinition.buildType).toBe('https://packaging-factory.dev/buildtypes/factory-run/v1');
     expect(predicate.runDetails.builder.id).toBe('https://packaging-factory.dev/builders/cli@v1');
     expect(predicate.runDetails.metadata?.invocationId).toBe('run-42');
-    // startedOn is the sign stage's start, the earliest record of the run.
-    expect(predicate.runDetails.metadata?.startedOn).toBe(signed.record.startedAt);
+    // startedOn is the build-package stage's start, the earliest record of the run.
+    expect(predicate.runDetails.metadata?.startedOn).toBe(s.session.evidence.records[0]!.startedAt);
     expect(Date.parse(predicate.runDetails.metadata?.finishedOn ?? '')).toBeGreaterThan(Date.parse(signed.record.finishedAt));
     expect(predicate.buildDefinition.resolvedDependencies).toEqual([
       { name: 'package-lock.json', digest: { sha256: createHash('sha256').update('{"lockfileVersion":3}\n').digest('hex') } },
@@ -168,13 +170,20 @@ describe('attest-provenance after sign, one signer for both (the CLI run)', () =
       records: { stage: string }[];
       finalized: Record<string, unknown>;
     };
-    expect(snapshot.records.map((r) => r.stage)).toEqual(['sign']);
-    expect(snapshot.finalized).toMatchObject({ status: 'passed', recordCount: 1 });
+    expect(snapshot.records.map((r) => r.stage)).toEqual(['build-package', 'generate-sbom', 'scan', 'sign', 'test-install']);
+    expect(snapshot.finalized).toMatchObject({ status: 'passed', recordCount: 5 });
     expect(evidenceStatement.predicate).toEqual({ correlationId: 'run-42', finalized: snapshot.finalized });
     // The working pack was not finalized: only the snapshot was; attest's own record follows sign's.
     const pack = JSON.parse(await readFile(s.evidencePath, 'utf8')) as { finalized?: unknown; records: { stage: string }[] };
     expect(pack.finalized).toBeUndefined();
-    expect(pack.records.map((r) => r.stage)).toEqual(['sign', 'attest-provenance']);
+    expect(pack.records.map((r) => r.stage)).toEqual([
+      'build-package',
+      'generate-sbom',
+      'scan',
+      'sign',
+      'test-install',
+      'attest-provenance',
+    ]);
 
     // The exported verifier agrees, and checks subjects against the files.
     const verified = await verifyAttestation(values['provenance-bundle']!, signer.publicKeyPem, files);
@@ -186,6 +195,7 @@ describe('attest-provenance after sign, one signer for both (the CLI run)', () =
     expect(details['ephemeralKey']).toBe(true);
     expect(outcome.result!.summary).toContain('EPHEMERAL');
     expect(outcome.record.tools.map((t) => t.name)).toContain('@sigstore/sign');
+    expect(details['requiredStages']).toEqual(['build-package', 'generate-sbom', 'scan', 'sign', 'test-install']);
   });
 
   test('in GitHub Actions the builder is the workflow and the commit is a resolved dependency', async () => {
@@ -202,6 +212,7 @@ describe('attest-provenance after sign, one signer for both (the CLI run)', () =
       RUNNER_ENVIRONMENT: 'github-hosted',
     });
     const files = await artifacts(s);
+    await completeRun(s, files);
     const key = ed25519();
     const outcome = await attest(s, { subjects: files, key: key.privatePem });
     expect(outcome.exitCode).toBe(0);
@@ -222,7 +233,6 @@ describe('attest-provenance after sign, one signer for both (the CLI run)', () =
     expect(predicate.buildDefinition.resolvedDependencies).toEqual([
       { uri: 'git+https://github.com/octo-org/hello@refs/tags/v1.0.0', digest: { gitCommit: '7fd1a60b01f91b314f59955a4e4d4e80d8edf11d' } },
     ]);
-    // No earlier records: the run started when this stage did.
     expect(Date.parse(predicate.runDetails.metadata?.startedOn ?? '')).toBeLessThan(
       Date.parse(predicate.runDetails.metadata?.finishedOn ?? ''),
     );
@@ -230,23 +240,24 @@ describe('attest-provenance after sign, one signer for both (the CLI run)', () =
 });
 
 describe('subject digests', () => {
-  test('an artifact changed after the sign stage recorded it is ATTEST_SUBJECT_MISMATCH and nothing is written', async () => {
+  test('an artifact changed after build-package recorded it is ATTEST_SUBJECT_MISMATCH naming the expected sha256; nothing is written', async () => {
     const s = await session();
     const files = await artifacts(s);
     const signer = KeySigner.ephemeral();
-    const signed = await runStage(
-      signStage,
-      { files, signer, ephemeralKey: true, outputDir: path.join(s.dir, 'sigs') },
-      await s.contextFor('sign'),
-    );
-    expect(signed.exitCode).toBe(0);
+    await completeRun(s, files, signer);
+    const built = createHash('sha256')
+      .update(await readFile(files[1]!))
+      .digest('hex');
     await writeFile(files[1]!, Buffer.alloc(9000, 4));
     const outcome = await attest(s, { subjects: files, signer });
     expect(outcome.exitCode).toBe(1);
+    expect(outcome.record.status).toBe('failed');
     expect(outcome.record.errors.map((e) => e.code)).toEqual(['ATTEST_SUBJECT_MISMATCH']);
     expect(outcome.record.errors[0]!.message).toContain('hello-1.0.x86_64.rpm');
-    expect(outcome.record.errors[0]!.message).toContain('sign stage');
-    await expect(readFile(path.join(s.dir, 'factory-out/attestations/provenance.intoto.jsonl'))).rejects.toThrow();
+    expect(outcome.record.errors[0]!.message).toContain(built);
+    expect(outcome.record.errors[0]!.message).toContain('build-package');
+    expect(outcome.record.errors[0]!.subject).toBe('dist/hello-1.0.x86_64.rpm');
+    await nothingWritten(s);
   });
 
   test('recheckSubjects recomputes the files and catches a statement whose digest differs', async () => {
@@ -280,6 +291,7 @@ describe('keys and inputs', () => {
   test("a 'public-key' that is not the signer's is SIGN_KEY_INVALID", async () => {
     const s = await session();
     const files = await artifacts(s);
+    await completeRun(s, files);
     const outcome = await attest(s, { subjects: files, key: ecdsaP256().privatePem, publicKey: ecdsaP256().publicPem });
     expect(outcome.record.errors.map((e) => e.code)).toEqual(['SIGN_KEY_INVALID']);
     expect(outcome.record.errors[0]!.subject).toBe('public-key');
@@ -287,7 +299,9 @@ describe('keys and inputs', () => {
 
   test('no key, no signer and ephemeral-key false is SIGN_KEY_INVALID naming key', async () => {
     const s = await session();
-    const outcome = await attest(s, { subjects: await artifacts(s) });
+    const files = await artifacts(s);
+    await completeRun(s, files);
+    const outcome = await attest(s, { subjects: files });
     expect(outcome.record.errors.map((e) => e.code)).toEqual(['SIGN_KEY_INVALID']);
     expect(outcome.record.errors[0]!.subject).toBe('key');
   });
@@ -301,7 +315,9 @@ describe('keys and inputs', () => {
       signArtifact: (b) => real.signArtifact(b),
       signDsse: (p, t) => real.signDsse(p, t),
     };
-    const outcome = await attest(s, { subjects: await artifacts(s), signer: liar });
+    const files = await artifacts(s);
+    await completeRun(s, files);
+    const outcome = await attest(s, { subjects: files, signer: liar });
     expect(outcome.record.errors.map((e) => e.code)).toEqual(['SIGN_VERIFY_FAILED']);
   });
 
@@ -309,6 +325,7 @@ describe('keys and inputs', () => {
     const s = await session();
     const files = await artifacts(s);
     const key = ecdsaP256('pass-phrase-canary-77');
+    await completeRun(s, files);
     const outcome = await attest(s, { subjects: files, key: key.privatePem, keyPassphrase: 'pass-phrase-canary-77' });
     expect(outcome.exitCode).toBe(0);
     expect(await findLeaks([s.dir], s.logger.text(), leakForms(key.privatePem, 'pass-phrase-canary-77'))).toEqual([]);
@@ -323,6 +340,7 @@ describe('keys and inputs', () => {
       'materials',
       'output-dir',
       'public-key',
+      'require-stages',
       'subjects',
     ]);
     expect(Object.keys(attestProvenanceStage.outputs).sort()).toEqual([
@@ -331,9 +349,11 @@ describe('keys and inputs', () => {
       'provenance',
       'provenance-bundle',
     ]);
-    expect(attestProvenanceStage.parse({ subjects: 'a.deb', materials: 'x.lock\ny.lock' }, { workDir: '/w', env: {} })).toEqual({
-      subjects: ['/w/a.deb'],
-      materials: ['/w/x.lock', '/w/y.lock'],
+    // Paths and globs are kept as given; the stage expands them from the working directory when it runs.
+    expect(attestProvenanceStage.parse({ subjects: 'a.deb', materials: 'x.lock\nlocks/*.lock' }, { workDir: '/w', env: {} })).toEqual({
+      subjects: ['a.deb'],
+      materials: ['x.lock', 'locks/*.lock'],
+      requireStages: ['build-package', 'generate-sbom', 'scan', 'sign', 'test-install'],
       ephemeralKey: false,
       outputDir: '/w/factory-out/attestations',
     });
@@ -348,8 +368,10 @@ describe('keys and inputs', () => {
   test('a build-type override is what the statement carries', async () => {
     const s = await session();
     const key = ed25519();
+    const files = await artifacts(s);
+    await completeRun(s, files);
     const outcome = await attest(s, {
-      subjects: await artifacts(s),
+      subjects: files,
       key: key.privatePem,
       buildType: 'https://example.com/buildtypes/custom/v2',
     });

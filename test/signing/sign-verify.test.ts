@@ -250,7 +250,14 @@ describe('sign key handling', () => {
     expect(Object.keys(verifyStage.inputs).sort()).toEqual(['bundle', 'bundle-dir', 'files', 'key']);
     expect(Object.keys(verifyStage.outputs)).toEqual(['verified']);
     const options = signStage.parse({ files: 'a.deb\nb.rpm', 'ephemeral-key': 'true', key: '' }, { workDir: '/w', env: {} });
-    expect(options).toEqual({ files: ['/w/a.deb', '/w/b.rpm'], ephemeralKey: true, outputDir: '/w/factory-out/signatures' });
+    // Paths and globs are kept as given; the stage expands them from the working directory when it runs.
+    expect(options).toEqual({ files: ['a.deb', 'b.rpm'], ephemeralKey: true, outputDir: '/w/factory-out/signatures' });
+    expect(signStage.parse({ files: 'dist/*.deb' }, { workDir: '/w', env: {} }).files).toEqual(['dist/*.deb']);
+    expect(verifyStage.parse({ files: 'dist/*', key: 'k.pem', 'bundle-dir': 'sigs' }, { workDir: '/w', env: {} })).toEqual({
+      files: ['dist/*'],
+      key: 'k.pem',
+      bundleDir: '/w/sigs',
+    });
     expect(() => signStage.parse({ files: '' }, { workDir: '/w', env: {} })).toThrow(/input 'files' is required/);
   });
 
@@ -349,5 +356,80 @@ describe('library behaviour we rely on or work around', () => {
     ).not.toThrow();
     // And with the default thresholds (1 tlog entry, 1 timestamp), a witness-less bundle is refused.
     expect(() => new Verifier(ecdsaTrust).verify(toSignedEntity(ecdsaBundle, data))).toThrow();
+  });
+});
+
+describe('globs in files, expanded like generate-sbom and publish do', () => {
+  /** The two artifacts plus a third file the .deb glob must not pick up. */
+  async function mixed(s: TestSession): Promise<string[]> {
+    const files = await artifacts(s);
+    await writeFile(path.join(s.dir, 'dist', 'hello_1.0_arm64.deb'), Buffer.from('!<arch>\nanother arch\n'));
+    return files;
+  }
+
+  test("sign 'dist/*.deb' signs exactly the .deb files, resolved from the working directory", async () => {
+    const s = await session();
+    await mixed(s);
+    const outcome = await sign(s, { files: ['dist/*.deb'], key: ecdsaP256().privatePem });
+    expect(outcome.record.errors).toEqual([]);
+    expect(outcome.exitCode).toBe(0);
+    expect(outcome.record.inputs.map((i) => i.path)).toEqual(['dist/hello_1.0_amd64.deb', 'dist/hello_1.0_arm64.deb']);
+    const out = path.join(s.dir, 'factory-out/signatures');
+    expect(outcome.result!.outputValues['bundles']!.split('\n')).toEqual([
+      path.join(out, 'hello_1.0_amd64.deb.sigstore.json'),
+      path.join(out, 'hello_1.0_arm64.deb.sigstore.json'),
+    ]);
+  });
+
+  test('the same glob through parse (as the action and the CLI pass it) signs the same files', async () => {
+    const s = await session();
+    await mixed(s);
+    const key = ed25519();
+    const options = signStage.parse({ files: 'dist/*.deb\ndist/*.tar.gz', key: key.privatePem }, { workDir: s.dir, env: {} });
+    const outcome = await runStage(signStage, options, await s.contextFor('sign'));
+    expect(outcome.exitCode).toBe(0);
+    expect(outcome.record.inputs.map((i) => i.name)).toEqual(['hello-1.0.tar.gz', 'hello_1.0_amd64.deb', 'hello_1.0_arm64.deb']);
+    const verified = await verify(s, {
+      files: ['dist/*'],
+      bundleDir: path.join(s.dir, 'factory-out/signatures'),
+      key: key.publicPem,
+    });
+    expect(verified.record.errors).toEqual([]);
+    expect(verified.result!.outputValues['verified']).toBe('3');
+  });
+
+  test('a glob that matches nothing is FILE_NOT_FOUND naming the input, and nothing is signed or verified', async () => {
+    const s = await session();
+    await mixed(s);
+    const signed = await sign(s, { files: ['dist/*.rpm'], key: ecdsaP256().privatePem });
+    expect(signed.exitCode).toBe(2);
+    expect(errorCodes(signed)).toEqual(['FILE_NOT_FOUND']);
+    expect(signed.record.errors[0]!.subject).toBe('files');
+    expect(signed.record.errors[0]!.message).toContain("input 'files'");
+    expect(signed.record.errors[0]!.message).toContain('dist/*.rpm');
+    await expect(readFile(path.join(s.dir, 'factory-out/signatures/public-key.pem'))).rejects.toThrow();
+
+    const verified = await verify(s, { files: ['dist/*.rpm'], key: ecdsaP256().publicPem });
+    expect(verified.exitCode).toBe(2);
+    expect(errorCodes(verified)).toEqual(['FILE_NOT_FOUND']);
+    expect(verified.record.errors[0]!.subject).toBe('files');
+    // A plain path that does not exist is refused the same way, not read as a glob.
+    const missing = await sign(s, { files: ['dist/nope.deb'], key: ecdsaP256().privatePem });
+    expect(errorCodes(missing)).toEqual(['FILE_NOT_FOUND']);
+    expect(missing.record.errors[0]!.subject).toBe('files');
+  });
+
+  test("one 'bundle' with a glob that matches several artifacts is INPUT_INVALID", async () => {
+    const s = await session();
+    await mixed(s);
+    const key = ecdsaP256();
+    const signed = await sign(s, { files: ['dist/*.deb'], key: key.privatePem });
+    expect(signed.exitCode).toBe(0);
+    const bundle = path.join(s.dir, 'factory-out/signatures/hello_1.0_amd64.deb.sigstore.json');
+    const outcome = await verify(s, { files: ['dist/*.deb'], bundle, key: key.publicPem });
+    expect(errorCodes(outcome)).toEqual(['INPUT_INVALID']);
+    expect(outcome.record.errors[0]!.message).toContain('2 artifacts');
+    const single = await verify(s, { files: ['dist/*amd64.deb'], bundle, key: key.publicPem });
+    expect(single.exitCode).toBe(0);
   });
 });

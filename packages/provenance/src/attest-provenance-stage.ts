@@ -3,12 +3,16 @@ import path from 'node:path';
 import {
   describeFile,
   digestFile,
+  expandFilePatterns,
   FactoryError,
   InputReader,
+  STAGES,
   writeFileAtomic,
   type FileRecord,
   type StageContext,
+  type StageName,
   type StageDefinition,
+  type StageRecord,
   type StageResult,
 } from '@packaging-factory/core';
 import {
@@ -30,13 +34,26 @@ import type { InTotoStatement } from './in-toto-statement.ts';
 import { signStatement, type SignedStatement } from './signed-statement.ts';
 import { buildProvenanceStatement, type CliInvocation } from './slsa-provenance.ts';
 import { validateStatement } from './statement-validator.ts';
-import { checkAgainstEvidence, describeSubjects, recheckSubjects, toDescriptor } from './subject-digests.ts';
+import {
+  ATTEST_REQUIRED_STAGES,
+  checkRequiredStages,
+  parseRequiredStages,
+  requiredStageStates,
+  withPipelineStatus,
+  type RequiredStageState,
+} from './required-stages.ts';
+import { checkSubjectsProduced, describeSubjects, recheckSubjects, toDescriptor } from './subject-digests.ts';
 
 export interface AttestProvenanceOptions extends SignerOptions {
-  /** Absolute paths of the artifacts the provenance is about. */
+  /** The artifacts the provenance is about: paths or glob patterns, resolved from the working directory when the stage runs. */
   subjects: string[];
-  /** Absolute paths of extra build inputs recorded as resolvedDependencies. */
+  /** Extra build inputs recorded as resolvedDependencies: paths or glob patterns, like `subjects`. */
   materials: string[];
+  /**
+   * Stages whose latest evidence record must have passed before anything is signed; default
+   * ATTEST_REQUIRED_STAGES (all five stages before attest-provenance).
+   */
+  requireStages?: readonly StageName[];
   /** Absolute directory the attestations are written to. */
   outputDir: string;
   /** Overrides buildDefinition.buildType (a TypeURI). */
@@ -48,7 +65,12 @@ export interface AttestProvenanceOptions extends SignerOptions {
 }
 
 const INPUTS = {
-  subjects: { description: 'Artifacts the provenance is about, one per line.', kind: 'paths', required: true },
+  subjects: {
+    description:
+      'Artifacts the provenance is about, one path or glob per line (resolved from the working directory). Each must be, by name and sha256, an output of the latest passing build-package or generate-sbom record in the evidence pack.',
+    kind: 'paths',
+    required: true,
+  },
   key: { description: 'Private signing key: PEM text from a secret, or the path of a PEM file. Never logged or written.', kind: 'secret' },
   'key-passphrase': { description: 'Passphrase of an encrypted PKCS#8 key.', kind: 'secret' },
   'ephemeral-key': {
@@ -62,7 +84,7 @@ const INPUTS = {
     kind: 'string',
   },
   materials: {
-    description: 'Extra build inputs (files) to record with their sha256 as resolved dependencies, one per line.',
+    description: 'Extra build inputs (files) to record with their sha256 as resolved dependencies, one path or glob per line.',
     kind: 'paths',
   },
   'output-dir': {
@@ -71,6 +93,12 @@ const INPUTS = {
     default: 'factory-out/attestations',
   },
   'build-type': { description: 'Override of buildDefinition.buildType (a URI).', kind: 'string' },
+  'require-stages': {
+    description:
+      'Stages whose latest evidence record must have passed before anything is attested (comma-separated list). Narrow it only for a standalone attest of a partial run: the attested evidence snapshot then says status failed unless all five stages passed.',
+    kind: 'string',
+    default: ATTEST_REQUIRED_STAGES.join(','),
+  },
 } as const;
 
 const OUTPUTS = {
@@ -150,13 +178,81 @@ function assertValid(statement: InTotoStatement<unknown>, what: string): string[
   return validation.warnings;
 }
 
+/** Stages whose latest record failed, in pipeline order: what makes core's finalization fail. */
+function failedLatest(records: readonly StageRecord[]): StageName[] {
+  const latest = new Map<StageName, StageRecord>();
+  for (const record of records) latest.set(record.stage, record);
+  return STAGES.filter((stage) => latest.get(stage)?.status === 'failed');
+}
+
+function describeStates(states: readonly RequiredStageState[]): string {
+  return states.map((s) => `${s.stage} ${s.status === 'missing' ? 'has no record' : s.status}`).join(', ');
+}
+
+/** The stage's answer when a gate says no: nothing signed or written, every reason recorded. */
+function refused(
+  errors: FactoryError[],
+  subjects: readonly FileRecord[],
+  stages: readonly RequiredStageState[],
+  ctx: StageContext,
+): StageResult {
+  for (const error of errors) ctx.logger.error(error.message, error.subject);
+  const mismatched = new Set(errors.filter((e) => e.code === 'ATTEST_SUBJECT_MISMATCH').map((e) => e.subject));
+  const reasons: string[] = [];
+  if (errors.some((e) => e.code === 'ATTEST_EVIDENCE_INCOMPLETE'))
+    reasons.push(`required stages not passed: ${describeStates(stages.filter((s) => s.status !== 'passed'))}`);
+  if (mismatched.size > 0) reasons.push(`${mismatched.size} subject(s) are not artifacts this run built`);
+  const summary = [
+    '## Attest provenance',
+    '',
+    '**Refused: nothing was signed or written.**',
+    '',
+    '| Required stage | Latest record |',
+    '|---|---|',
+    ...stages.map((s) => `| ${s.stage} | ${s.status === 'passed' ? 'passed' : `**${s.status}**`} |`),
+    '',
+    '| Subject | sha256 | Built by this run |',
+    '|---|---|---|',
+    ...subjects.map((s) => `| ${s.name} | \`${s.sha256}\` | ${mismatched.has(s.path) ? '**no**' : 'yes'} |`),
+    '',
+    ...errors.map((e) => `- **${e.code}**: ${e.message}`),
+    '',
+  ].join('\n');
+  return {
+    status: 'failed',
+    decision: { result: 'fail', reason: reasons.join('; ') },
+    inputs: [...subjects],
+    outputs: [],
+    outputValues: {},
+    summary,
+    details: {
+      stages: stages.map((s) => ({ ...s })),
+      subjects: subjects.map((s) => ({ name: s.name, sha256: s.sha256, builtByRun: !mismatched.has(s.path) })),
+    },
+    errors,
+  };
+}
+
 /**
  * Builds the run's SLSA Provenance v1 over the subjects and an attestation of the finalized
  * evidence pack, DSSE-signs both, verifies them, and writes them as bundles and .intoto.jsonl.
  */
 export async function attestProvenance(options: AttestProvenanceOptions, ctx: StageContext): Promise<StageResult> {
   const stageStart = ctx.now();
-  if (options.subjects.length === 0) throw new FactoryError('INPUT_MISSING', "input 'subjects' names no artifact", { subject: 'subjects' });
+  const subjectFiles = await expandFilePatterns(options.subjects, ctx.workDir, 'subjects');
+  const materialFiles = options.materials.length === 0 ? [] : await expandFilePatterns(options.materials, ctx.workDir, 'materials');
+  const subjects = await describeSubjects(subjectFiles, ctx.workDir);
+
+  // Gates before any key is touched: the run must be complete, and every subject one of its artifacts.
+  // Programmatic callers get the same checks as the input: no empty list, no stage after this one.
+  const requiredStages = options.requireStages === undefined ? ATTEST_REQUIRED_STAGES : parseRequiredStages(options.requireStages);
+  const stages = requiredStageStates(ctx.evidence.records, requiredStages);
+  const refusals: FactoryError[] = [];
+  const incomplete = checkRequiredStages(stages);
+  if (incomplete !== undefined) refusals.push(incomplete);
+  refusals.push(...checkSubjectsProduced(subjects, ctx.evidence.records));
+  if (refusals.length > 0) return refused(refusals, subjects, stages, ctx);
+
   const signer = await resolveSigner(options, ctx);
   recordSigstoreLibraries(ctx.exec);
   const publicKey = createPublicKey(signer.publicKeyPem);
@@ -167,10 +263,8 @@ export async function attestProvenance(options: AttestProvenanceOptions, ctx: St
     ctx.logger.warn(EPHEMERAL_KEY_WARNING, 'ephemeral-key');
   }
 
-  const subjects = await describeSubjects(options.subjects, ctx.workDir);
-  checkAgainstEvidence(subjects, ctx.evidence.records, ctx.workDir);
   const materials: FileRecord[] = [];
-  for (const file of [...new Set(options.materials)].sort()) materials.push(await describeFile(file, 'material', ctx.workDir));
+  for (const file of materialFiles) materials.push(await describeFile(file, 'material', ctx.workDir));
 
   const statement = buildProvenanceStatement({
     subjects: subjects.map((s) => toDescriptor(s)),
@@ -187,7 +281,18 @@ export async function attestProvenance(options: AttestProvenanceOptions, ctx: St
   const provenance = await signStatement(statement, signer, publicKey, 'provenance');
   await recheckSubjects(statement, new Map(subjects.map((s) => [s.name, path.resolve(ctx.workDir, s.path)])));
 
-  const snapshot = ctx.evidence.finalizedSnapshot(ctx.now());
+  const snapshot = withPipelineStatus(ctx.evidence.finalizedSnapshot(ctx.now()));
+  const pipelineStages = requiredStageStates(snapshot.records, ATTEST_REQUIRED_STAGES);
+  if (snapshot.finalized?.status !== 'passed') {
+    const notPassed = pipelineStages.filter((s) => s.status !== 'passed');
+    const why =
+      notPassed.length > 0 ? describeStates(notPassed) : `the latest record of ${failedLatest(snapshot.records).join(', ')} failed`;
+    const narrowed =
+      requiredStages.length < ATTEST_REQUIRED_STAGES.length ? ` ('require-stages' was narrowed to ${requiredStages.join(', ')})` : '';
+    const incompleteNote = `the evidence snapshot is attested with status failed: ${why}${narrowed}`;
+    notes.push(incompleteNote);
+    ctx.logger.warn(incompleteNote, 'require-stages');
+  }
   const snapshotText = evidenceSnapshotText(snapshot);
   const evidenceStatement = buildEvidenceStatement(snapshot, snapshotText);
   assertValid(evidenceStatement, 'evidence pack');
@@ -249,6 +354,7 @@ export async function attestProvenance(options: AttestProvenanceOptions, ctx: St
     `- invocationId: \`${ctx.correlationId}\``,
     `- provenance: \`${rel(files.provenanceLine)}\` (bundle \`${rel(files.provenanceBundle)}\`)`,
     `- evidence pack snapshot: \`${rel(files.snapshot)}\` (${snapshot.finalized?.recordCount ?? 0} records, status ${snapshot.finalized?.status ?? 'unknown'}), attestation \`${rel(files.evidenceBundle)}\``,
+    `- required stages (all passed): ${requiredStages.join(', ')}`,
     `- public key: \`${rel(files.publicKey)}\``,
     '',
     'Read the signed statement:',
@@ -279,6 +385,8 @@ export async function attestProvenance(options: AttestProvenanceOptions, ctx: St
       builderId: predicate?.runDetails.builder.id,
       invocationId: ctx.correlationId,
       subjects: subjects.map((s) => ({ name: s.name, sha256: s.sha256 })),
+      requiredStages: [...requiredStages],
+      stages: pipelineStages.map((s) => ({ ...s })),
       evidence: {
         snapshotSha256: snapshotDigest,
         recordCount: snapshot.finalized?.recordCount ?? 0,
@@ -301,8 +409,10 @@ export const attestProvenanceStage: StageDefinition<AttestProvenanceOptions> = {
   parse(raw, { workDir }) {
     const reader = new InputReader(raw, INPUTS, workDir);
     const options: AttestProvenanceOptions = {
-      subjects: reader.requiredList('subjects').map((f) => path.resolve(workDir, f)),
-      materials: reader.list('materials').map((f) => path.resolve(workDir, f)),
+      // Paths and globs stay as given: the stage expands them (expandFilePatterns) when it runs.
+      subjects: reader.requiredList('subjects'),
+      materials: reader.list('materials'),
+      requireStages: parseRequiredStages(reader.list('require-stages')),
       ephemeralKey: reader.boolean('ephemeral-key'),
       outputDir: reader.path('output-dir'),
     };

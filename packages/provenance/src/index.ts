@@ -19,7 +19,24 @@ export {
   type SlsaProvenancePredicate,
 } from './slsa-provenance.ts';
 export { validateStatement, type StatementValidation } from './statement-validator.ts';
-export { checkAgainstEvidence, describeSubjects, recheckSubjects, toDescriptor } from './subject-digests.ts';
+export {
+  checkSubjectsProduced,
+  describeSubjects,
+  producedArtifacts,
+  recheckSubjects,
+  SUBJECT_PRODUCERS,
+  toDescriptor,
+  type ProducedArtifact,
+} from './subject-digests.ts';
+export {
+  ATTEST_REQUIRED_STAGES,
+  checkRequiredStages,
+  parseRequiredStages,
+  requiredStageStates,
+  withPipelineStatus,
+  type RequiredStageState,
+  type RequiredStageStatus,
+} from './required-stages.ts';
 export { signStatement, type SignedStatement } from './signed-statement.ts';
 export {
   buildEvidenceStatement,

@@ -1,5 +1,4 @@
-import path from 'node:path';
-import { describeFile, digestFile, FactoryError, type FileRecord, type StageRecord } from '@packaging-factory/core';
+import { describeFile, digestFile, FactoryError, type FileRecord, type StageName, type StageRecord } from '@packaging-factory/core';
 import { byCodePoint } from './code-point-order.ts';
 import type { InTotoStatement, ResourceDescriptor } from './in-toto-statement.ts';
 
@@ -28,29 +27,64 @@ export function toDescriptor(record: FileRecord, name = record.name): ResourceDe
   return { name, digest: { sha256: record.sha256 } };
 }
 
+/** The stages whose outputs are the run's artifacts: the package and its SBOM. */
+export const SUBJECT_PRODUCERS = ['build-package', 'generate-sbom'] as const satisfies readonly StageName[];
+
+/** An artifact the evidence pack vouches for: an output of a producer's latest, passing record. */
+export interface ProducedArtifact {
+  name: string;
+  sha256: string;
+  stage: StageName;
+}
+
 /**
- * The artifact must still be what the pipeline last recorded it as: for each subject, the latest
- * mention of the same file in an earlier stage's record (outputs after inputs, so a stage that
- * rewrites a file in place, such as Authenticode signing, counts with its result) must carry the
- * same sha256. A difference means the file changed after it was signed, scanned or tested.
+ * What the pipeline built: the outputs of the latest record of each producer stage, when that record
+ * passed. A failed latest record vouches for nothing (a failed rebuild may have left anything behind),
+ * and records of other stages never do: sign or scan naming a file only says they looked at it.
  */
-export function checkAgainstEvidence(subjects: readonly FileRecord[], records: readonly StageRecord[], workDir: string): void {
-  const latest = new Map<string, { sha256: string; stage: string }>();
-  for (const record of records) {
-    for (const file of [...record.inputs, ...record.outputs]) {
-      latest.set(path.resolve(workDir, file.path), { sha256: file.sha256, stage: record.stage });
+export function producedArtifacts(records: readonly StageRecord[]): { artifacts: ProducedArtifact[]; failed: StageName[] } {
+  const artifacts: ProducedArtifact[] = [];
+  const failed: StageName[] = [];
+  for (const stage of SUBJECT_PRODUCERS) {
+    const latest = records.findLast((r) => r.stage === stage);
+    if (latest === undefined) continue;
+    if (latest.status !== 'passed') {
+      failed.push(stage);
+      continue;
     }
+    for (const output of latest.outputs) artifacts.push({ name: output.name, sha256: output.sha256, stage });
   }
+  return { artifacts, failed };
+}
+
+/**
+ * Provenance may only be signed for what this run built (security review M3): each subject's name
+ * AND sha256 must equal an output of the latest passing build-package or generate-sbom record. A
+ * match by path alone would let a tampered copy elsewhere, or any unrelated file, be attested.
+ * Returns one ATTEST_SUBJECT_MISMATCH per subject that is not such an output.
+ */
+export function checkSubjectsProduced(subjects: readonly FileRecord[], records: readonly StageRecord[]): FactoryError[] {
+  const { artifacts, failed } = producedArtifacts(records);
+  const hint =
+    'attest the files build-package and generate-sbom wrote in this run (same evidence pack), byte for byte; rebuild instead of editing an artifact';
+  const failedNote = failed.length === 0 ? '' : ` (the latest ${failed.join(' and ')} record failed, so it vouches for nothing)`;
+  const errors: FactoryError[] = [];
   for (const subject of subjects) {
-    const seen = latest.get(path.resolve(workDir, subject.path));
-    if (seen !== undefined && seen.sha256 !== subject.sha256) {
-      throw new FactoryError(
-        'ATTEST_SUBJECT_MISMATCH',
-        `${subject.name} has sha256 ${subject.sha256}, but the ${seen.stage} stage recorded ${seen.sha256}: it changed after that stage`,
-        { subject: subject.path, hint: 'rebuild and re-run the pipeline; never modify artifacts between stages' },
-      );
+    if (artifacts.some((a) => a.name === subject.name && a.sha256 === subject.sha256)) continue;
+    const sameName = artifacts.filter((a) => a.name === subject.name);
+    let message: string;
+    if (sameName.length > 0) {
+      const expected = sameName.map((a) => `sha256 ${a.sha256} (${a.stage})`).join(' or ');
+      message = `subject ${subject.name} has sha256 ${subject.sha256}, but the pipeline built ${subject.name} with ${expected}: it is not the artifact the pipeline built`;
+    } else if (artifacts.length > 0) {
+      const expected = artifacts.map((a) => `${a.name} (sha256 ${a.sha256}, ${a.stage})`).join(', ');
+      message = `subject ${subject.name} (sha256 ${subject.sha256}) is not an output of the latest passing build-package or generate-sbom record; expected one of: ${expected}${failedNote}`;
+    } else {
+      message = `subject ${subject.name} (sha256 ${subject.sha256}) is not an output of the pipeline: expected an output of a passing build-package or generate-sbom record, but the evidence pack has none${failedNote}`;
     }
+    errors.push(new FactoryError('ATTEST_SUBJECT_MISMATCH', message, { subject: subject.path, hint }));
   }
+  return errors;
 }
 
 /**

@@ -5,6 +5,7 @@ import type { Bundle } from '@sigstore/bundle';
 import {
   describeFile,
   digestBytes,
+  expandFilePatterns,
   FactoryError,
   InputReader,
   writeFileAtomic,
@@ -20,14 +21,18 @@ import { recordSigstoreLibraries } from './sigstore-libraries.ts';
 import { consumerCommands } from './verify-commands.ts';
 
 export interface SignOptions extends SignerOptions {
-  /** Absolute paths of the artifacts to sign. */
+  /** The artifacts to sign: paths or glob patterns, resolved from the working directory when the stage runs. */
   files: string[];
   /** Absolute directory the bundles and the public key are written to. */
   outputDir: string;
 }
 
 const INPUTS = {
-  files: { description: 'Artifacts to sign, one per line.', kind: 'paths', required: true },
+  files: {
+    description: 'Artifacts to sign, one path or glob per line (resolved from the working directory).',
+    kind: 'paths',
+    required: true,
+  },
   key: {
     description:
       'Private signing key (ECDSA P-256, Ed25519 or RSA >= 2048): PEM text from a secret, or the path of a PEM file. Never logged or written.',
@@ -62,8 +67,8 @@ interface Signed {
 
 /** Signs each artifact with a key into a Sigstore bundle v0.3 and verifies every bundle before writing it. */
 export async function sign(options: SignOptions, ctx: StageContext): Promise<StageResult> {
-  if (options.files.length === 0) throw new FactoryError('INPUT_MISSING', "input 'files' names no artifact to sign", { subject: 'files' });
-  const files = [...new Set(options.files)].sort();
+  // Globs expand like every stage's (dist/*.deb); a pattern that matches nothing is FILE_NOT_FOUND naming 'files'.
+  const files = await expandFilePatterns(options.files, ctx.workDir, 'files');
   assertDistinctNames(files);
   const signer = await resolveSigner(options, ctx);
   recordSigstoreLibraries(ctx.exec);
@@ -208,7 +213,8 @@ export const signStage: StageDefinition<SignOptions> = {
   parse(raw, { workDir }) {
     const reader = new InputReader(raw, INPUTS, workDir);
     const options: SignOptions = {
-      files: reader.requiredList('files').map((f) => path.resolve(workDir, f)),
+      // Paths and globs stay as given: the stage expands them (expandFilePatterns) when it runs.
+      files: reader.requiredList('files'),
       ephemeralKey: reader.boolean('ephemeral-key'),
       outputDir: reader.path('output-dir'),
     };

@@ -2,6 +2,7 @@ import { access } from 'node:fs/promises';
 import path from 'node:path';
 import {
   describeFile,
+  expandFilePatterns,
   FactoryError,
   InputReader,
   type FileRecord,
@@ -16,7 +17,7 @@ import { verifyArtifact, type VerifiedArtifact } from './verify-artifact.ts';
 import { consumerCommands } from './verify-commands.ts';
 
 export interface VerifyOptions {
-  /** Absolute paths of the artifacts to verify. */
+  /** The artifacts to verify: paths or glob patterns, resolved from the working directory when the stage runs. */
   files: string[];
   /** Absolute path of the bundle (only with a single file). */
   bundle?: string;
@@ -27,7 +28,11 @@ export interface VerifyOptions {
 }
 
 const INPUTS = {
-  files: { description: 'Artifacts to verify, one per line.', kind: 'paths', required: true },
+  files: {
+    description: 'Artifacts to verify, one path or glob per line (resolved from the working directory).',
+    kind: 'paths',
+    required: true,
+  },
   bundle: {
     description: 'Sigstore bundle of the (single) artifact; default <file>.sigstore.json next to it, or in bundle-dir.',
     kind: 'path',
@@ -62,10 +67,10 @@ async function exists(file: string): Promise<boolean> {
 
 /** Verifies each artifact against its Sigstore bundle and a public key; any failure fails the stage. */
 export async function verify(options: VerifyOptions, ctx: StageContext): Promise<StageResult> {
-  if (options.files.length === 0)
-    throw new FactoryError('INPUT_MISSING', "input 'files' names no artifact to verify", { subject: 'files' });
-  if (options.bundle !== undefined && options.files.length > 1) {
-    throw new FactoryError('INPUT_INVALID', "input 'bundle' names one bundle but 'files' names several artifacts", {
+  // Globs expand like every stage's (dist/*.deb); a pattern that matches nothing is FILE_NOT_FOUND naming 'files'.
+  const files = await expandFilePatterns(options.files, ctx.workDir, 'files');
+  if (options.bundle !== undefined && files.length > 1) {
+    throw new FactoryError('INPUT_INVALID', `input 'bundle' names one bundle but 'files' names ${files.length} artifacts`, {
       subject: 'bundle',
       hint: "use 'bundle-dir' (bundles named <artifact>.sigstore.json) for several artifacts",
     });
@@ -74,7 +79,6 @@ export async function verify(options: VerifyOptions, ctx: StageContext): Promise
   const keyText = await readKeyText(options.key, ctx.workDir, 'key', 'INPUT_INVALID');
   const publicKey = parsePublicKey(keyText.text, 'key', 'INPUT_INVALID');
   const fingerprint = keyFingerprint(publicKey);
-  const files = [...new Set(options.files)].sort();
 
   const inputs: FileRecord[] = [];
   if (keyText.source === 'file') inputs.push(await describeFile(path.resolve(ctx.workDir, options.key), 'public-key', ctx.workDir));
@@ -165,7 +169,8 @@ export const verifyStage: StageDefinition<VerifyOptions> = {
   parse(raw, { workDir }) {
     const reader = new InputReader(raw, INPUTS, workDir);
     const options: VerifyOptions = {
-      files: reader.requiredList('files').map((f) => path.resolve(workDir, f)),
+      // Paths and globs stay as given: the stage expands them (expandFilePatterns) when it runs.
+      files: reader.requiredList('files'),
       key: reader.string('key'),
     };
     const bundle = reader.optionalPath('bundle');

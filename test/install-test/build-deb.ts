@@ -58,6 +58,8 @@ export function sandboxUnavailableReason(): string | undefined {
   for (const tool of ['dpkg-deb', 'unshare']) {
     if (spawnSync(tool, ['--version'], { stdio: 'ignore' }).status !== 0) return `${tool} is not installed`;
   }
+  // capsh has no --version; --print exits 0 wherever it is installed (libcap2-bin).
+  if (spawnSync('capsh', ['--print'], { stdio: 'ignore' }).status !== 0) return 'capsh (libcap2-bin) is not installed';
   const probe = spawnSync('unshare', ['--mount', '--pid', '--fork', '--net', 'true'], { encoding: 'utf8' });
   if (probe.status !== 0) return `unshare refused: ${probe.stderr.trim()}`;
   return undefined;

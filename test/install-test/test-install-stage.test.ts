@@ -1,11 +1,13 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { FactoryError, runStage, type StageContext, type StageResult } from '@packaging-factory/core';
 import { OverlaySandbox, testInstallStage, type RuleOutcome, type StepRecord } from '@packaging-factory/install-test';
 import { makeTestSession, type TestSession } from '../support/context.ts';
+import { filesUnder } from './files-under.ts';
 import { buildDeb, sandboxUnavailableReason } from './build-deb.ts';
 
 const unavailable = sandboxUnavailableReason();
@@ -27,7 +29,12 @@ function knownToHostDpkg(name: string): boolean {
 }
 
 let session: TestSession;
-let debs: Record<'good' | 'failingPostinst' | 'unmetDepends' | 'residue', string>;
+let debs: Record<'good' | 'failingPostinst' | 'unmetDepends' | 'residue' | 'snoop', string>;
+/** Secrets planted on the host, each a 0600 file: one under the session dir (so under /tmp and the workspace), one under /root. */
+const SECRET_IN_TEMP = `factory-secret-temp-${randomBytes(12).toString('hex')}`;
+const SECRET_IN_ROOT = `factory-secret-root-${randomBytes(12).toString('hex')}`;
+const ROOT_SECRET_FILE = `/root/factory-it-secret-${randomBytes(6).toString('hex')}.pem`;
+let tempSecretFile: string;
 let hostStatusBefore: string;
 let hostShellsBefore: string;
 let hostMountsBefore: string;
@@ -36,6 +43,11 @@ beforeAll(async () => {
   session = await makeTestSession();
   if (unavailable !== undefined) return;
   const dir = session.dir;
+  tempSecretFile = path.join(dir, 'hostsecret.pem');
+  await writeFile(tempSecretFile, `${SECRET_IN_TEMP}\n`, { mode: 0o600 });
+  await chmod(tempSecretFile, 0o600);
+  await writeFile(ROOT_SECRET_FILE, `${SECRET_IN_ROOT}\n`, { mode: 0o600 });
+  await chmod(ROOT_SECRET_FILE, 0o600);
   debs = {
     // Depends on packages the host has: the sandbox is a copy of the host, so they are satisfied.
     good: await buildDeb(dir, {
@@ -78,7 +90,26 @@ beforeAll(async () => {
         postinst:
           '#!/bin/sh\nset -e\nmkdir -p /var/lib/factory-it-residue /etc/factory-it-residue.d\n' +
           'echo state > /var/lib/factory-it-residue/state\necho x > /etc/factory-it-residue.d/extra.conf\n' +
-          'echo /usr/bin/factory-it-residue >> /etc/shells\n',
+          'echo /usr/bin/factory-it-residue >> /etc/shells\n' +
+          // Scratch places: empty tmpfs in the sandbox, so never residue.
+          'echo scratch > /tmp/factory-it-scratch\nmkdir -p /root/.factory-it-residue /run/factory-it-residue\n',
+      },
+    }),
+    // A hostile postinst: tries to read both secrets, to undo the hiding first, lists what it can
+    // see, prints the password fields of /etc/shadow, and fails so that its tail reaches the record.
+    snoop: await buildDeb(dir, {
+      name: 'factory-it-snoop',
+      version: '1.0',
+      files: { '/usr/share/factory-it-snoop/data': { content: 'x\n' } },
+      scripts: {
+        postinst:
+          '#!/bin/sh\n' +
+          `for f in '${tempSecretFile}' '${ROOT_SECRET_FILE}'; do cat "$f" 2>&1; done\n` +
+          'umount /tmp 2>&1; umount -l /root 2>&1; echo "umount exit $?"\n' +
+          `ls -la /tmp /root '${dir}' 2>&1\n` +
+          "cut -d: -f2 /etc/shadow | sort -u | sed 's/^/pwfield=/'\n" +
+          `for f in '${tempSecretFile}' '${ROOT_SECRET_FILE}'; do cat "$f" 2>&1; done\n` +
+          'exit 1\n',
       },
     }),
   };
@@ -88,6 +119,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  await rm(ROOT_SECRET_FILE, { force: true });
   await session?.cleanup();
 });
 
@@ -105,7 +137,7 @@ function expectHostUntouched(): void {
   expect(mountPoints()).toBe(hostMountsBefore);
   expect(sha256(STATUS_FILE)).toBe(hostStatusBefore);
   expect(sha256('/etc/shells')).toBe(hostShellsBefore);
-  for (const name of [GOOD, 'factory-it-failing-postinst', 'factory-it-unmet', 'factory-it-residue']) {
+  for (const name of [GOOD, 'factory-it-failing-postinst', 'factory-it-unmet', 'factory-it-residue', 'factory-it-snoop']) {
     expect(knownToHostDpkg(name)).toBe(false);
   }
   for (const file of [
@@ -185,7 +217,11 @@ describe('test-install stage in the overlay sandbox', () => {
       'query-after-purge',
       'stat-after-purge',
     ]);
-    expect(steps(result).find((s) => s.step === 'command')?.lastLines).toEqual(['factory-it-good 1.0-1']);
+    // The record holds the digest of the command's output, not the output: it passed, so no tail either.
+    const command = steps(result).find((s) => s.step === 'command');
+    expect(command?.stdoutSha256).toBe(createHash('sha256').update('factory-it-good 1.0-1\n').digest('hex'));
+    expect(command?.tail).toBeUndefined();
+    expect(steps(result).every((s) => s.tail === undefined)).toBe(true);
 
     const logPath = result.outputValues['log'] ?? '';
     expect(path.basename(logPath)).toBe(`${GOOD}.install-log.txt`);
@@ -205,8 +241,12 @@ describe('test-install stage in the overlay sandbox', () => {
     const { result } = await runTestInstall({ package: debs.good, command: 'cat /proc/net/dev', 'expect-output': '^\\s*lo:' });
     reportTimings('network', result);
     expect(result.status).toBe('passed');
-    const lines = steps(result).find((s) => s.step === 'command')?.lastLines ?? [];
-    const interfaces = lines.filter((l) => /^\s*[\w.-]+:/.test(l)).map((l) => l.split(':')[0]?.trim());
+    const log = await readFile(result.outputValues['log'] ?? '', 'utf8');
+    const commandOutput = log.slice(log.indexOf('== command:'), log.indexOf('== purge:'));
+    const interfaces = commandOutput
+      .split('\n')
+      .filter((l) => /^\s*[\w.-]+:\s+\d/.test(l))
+      .map((l) => l.split(':')[0]?.trim());
     expect(interfaces).toEqual(['lo']);
     expectHostUntouched();
   });
@@ -302,6 +342,83 @@ describe('test-install stage in the overlay sandbox', () => {
     expect(result.status).toBe('failed');
     expect(result.errors?.[0]?.message).toContain('ran out of time');
     expectHostUntouched();
+  });
+
+  sandboxTest('a maintainer script cannot read host secrets, and none reaches any output, log, event or record', async () => {
+    const ctx = await session.contextFor('test-install');
+    const options = testInstallStage.parse(
+      { package: debs.snoop, 'output-dir': path.join(session.dir, 'out') },
+      { workDir: session.dir, env: process.env },
+    );
+    const outcome = await runStage(testInstallStage, options, ctx);
+    const result = outcome.result!;
+    reportTimings('snoop', result);
+    expect(errors(result)).toEqual([['INSTALL_FAILED', 'package']]);
+
+    // The postinst ran and found nothing: both files are behind empty tmpfs mounts it cannot undo.
+    const log = await readFile(result.outputValues['log'] ?? '', 'utf8');
+    expect(log).toContain(`cat: ${tempSecretFile}: No such file or directory`);
+    expect(log).toContain(`cat: ${ROOT_SECRET_FILE}: No such file or directory`);
+    expect(log).toMatch(/umount: \/tmp: must be superuser to unmount/);
+    // /etc/shadow inside has no password hash: only '*', '!*', '!' or empty fields.
+    const pwFields = log.split('\n').filter((l) => l.startsWith('pwfield='));
+    expect(pwFields.length).toBeGreaterThan(0);
+    for (const line of pwFields) expect(line).toMatch(/^pwfield=!*\*?$/);
+    // The failed step's record carries a short tail showing why, never raw output beyond it.
+    const install = steps(result).find((s) => s.step === 'install');
+    expect(install?.tail?.length).toBeLessThanOrEqual(10);
+    expect(install?.tail?.join('\n')).toContain('No such file or directory');
+    expect(install?.stdoutSha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(result.errors?.[0]?.message).toContain('No such file or directory');
+
+    // Nowhere: not in any file the run wrote (log, evidence pack, event log), the record, the logger.
+    const written = await filesUnder(session.dir);
+    expect(written).toEqual(expect.arrayContaining([session.evidencePath, session.eventLogPath, result.outputValues['log']]));
+    for (const file of written) {
+      if (file === tempSecretFile) continue;
+      const text = await readFile(file, 'latin1');
+      expect([file, text.includes(SECRET_IN_TEMP), text.includes(SECRET_IN_ROOT)]).toEqual([file, false, false]);
+    }
+    for (const text of [JSON.stringify(outcome.record), JSON.stringify(result), session.logger.text()]) {
+      expect(text).not.toContain(SECRET_IN_TEMP);
+      expect(text).not.toContain(SECRET_IN_ROOT);
+    }
+    // The package's output goes to the install log only: the event log never carries it (the
+    // error's short tail in stage.end aside), the sandbox runs' exec events have no output.
+    const events = await readFile(session.eventLogPath, 'utf8');
+    expect(log).toContain('umount exit');
+    expect(events).not.toContain('umount exit');
+    const sandboxRuns = events
+      .split('\n')
+      .filter((line) => line !== '')
+      .map((line) => JSON.parse(line) as { event: string; data?: { tool?: string; stdout?: string; stderr?: string } })
+      .filter((e) => e.event === 'exec.end' && e.data?.tool === 'unshare');
+    expect(sandboxRuns.length).toBeGreaterThan(1);
+    for (const run of sandboxRuns) expect([run.data?.stdout, run.data?.stderr]).toEqual(['', '']);
+    expectHostUntouched();
+  });
+
+  sandboxTest('the tested command cannot unmount, chroot, write sysctls or see host job directories', async () => {
+    const probe =
+      'umount /tmp; echo "umount=$?"; mkdir -p /tmp/jail && chroot /tmp/jail /bin/true; echo "chroot=$?"; ' +
+      'echo x > /proc/sys/kernel/hostname; echo "sysctl=$?"; ' +
+      'echo "tmp=[$(ls -A /tmp)] root=[$(ls -A /root)] home=[$(ls -A /home)] lock=[$(ls -d /run/lock)]"; grep CapBnd /proc/self/status';
+    const { result } = await runTestInstall({ package: debs.good, command: JSON.stringify(['sh', '-c', probe]) });
+    reportTimings('hardening', result);
+    expect(result.status).toBe('passed');
+    const log = await readFile(result.outputValues['log'] ?? '', 'utf8');
+    const output = log.slice(log.indexOf('== command:'), log.indexOf('== purge:'));
+    expect(output).toMatch(/umount=[1-9]/);
+    expect(output).toMatch(/chroot=[1-9]/);
+    expect(output).toMatch(/sysctl=[1-9]/);
+    // /tmp holds only what the command made; /root and /home are empty; the fresh /run has /run/lock.
+    expect(output).toContain('tmp=[jail] root=[] home=[] lock=[/run/lock]');
+    const bounding = BigInt(`0x${/CapBnd:\s*([0-9a-f]+)/.exec(output)?.[1] ?? 'ffffffffff'}`);
+    // CAP_DAC_READ_SEARCH (2), CAP_SYS_CHROOT (18), CAP_SYS_ADMIN (21), CAP_MKNOD (27) are gone; CAP_CHOWN (0) stays.
+    for (const cap of [2n, 18n, 21n, 27n]) expect((bounding >> cap) & 1n).toBe(0n);
+    expect(bounding & 1n).toBe(1n);
+    const isolation = result.details?.['isolation'] as { hiddenDirs: string[] };
+    expect(isolation.hiddenDirs).toEqual(expect.arrayContaining(['/root', '/tmp', '/var/tmp']));
   });
 
   sandboxTest('a file that is not a .deb is an input error', async () => {

@@ -53,10 +53,14 @@ export interface DebInstallReport {
   errors: FactoryError[];
 }
 
-/** Where the .deb is copied inside the sandbox (under /tmp: dpkg bookkeeping for the residue check). */
-export const SANDBOX_DEB_DIR = '/tmp/factory-install';
+/**
+ * Where the .deb is copied inside the sandbox: a persistent place (the scratch directories such as
+ * /tmp are empty tmpfs in every run), ignored by the residue check (DPKG_BOOKKEEPING_PATHS).
+ */
+export const SANDBOX_DEB_DIR = '/var/cache/factory-install';
 
-const TAIL_LINES = 15;
+/** Output lines of a failed install or purge quoted in its error (masked, like the step's tail). */
+const TAIL_LINES = 10;
 const LISTED_IN_MESSAGE = 10;
 
 /**
@@ -81,12 +85,14 @@ export async function runDebInstallCheck(
     residue: [],
     errors: [],
   };
-  const step = async (label: string, argv: string[], input?: string): Promise<SandboxRunResult> => {
+  /** Runs one step; `okExitCodes` are the exits the check expects (others count as a failed step in the record). */
+  const step: StepFn = async (label, argv, input, okExitCodes = [0]) => {
     const options = { timeoutMs: Math.max(1, deadline - Date.now()), ...(input === undefined ? {} : { input }) };
     const result = await sandbox.run(argv, options);
-    log.record(label, argv, result);
+    log.record(label, argv, result, okExitCodes.includes(result.exitCode));
     return result;
   };
+  const tail = (result: SandboxRunResult): string => log.tail(result, TAIL_LINES).join('\n');
   const rule = (outcome: RuleOutcome, subject: string): void => {
     report.rules.push(outcome);
     log.note(`rule ${outcome.rule}: ${outcome.passed ? 'passed' : 'FAILED'}: ${outcome.detail}`);
@@ -106,7 +112,8 @@ export async function runDebInstallCheck(
     rule({ rule: 'name', passed: true, detail: `package name is '${name}'` }, 'expect-name');
   }
 
-  const before = await step('query-before', ['dpkg-query', '-W', '-f=${Status} ${Version}', name]);
+  // dpkg-query exits 1 for a package it does not know: the usual answer here.
+  const before = await step('query-before', ['dpkg-query', '-W', '-f=${Status} ${Version}', name], undefined, [0, 1]);
   if (before.exitCode === 0 && before.stdout.trim() !== '') report.preinstalled = before.stdout.trim();
 
   const debInSandbox = await sandbox.copyIn(plan.deb, path.posix.join(SANDBOX_DEB_DIR, safeFileName(plan.deb)));
@@ -129,7 +136,9 @@ export async function runDebInstallCheck(
     {
       rule: 'installed',
       passed: installedOk,
-      detail: installedOk ? `dpkg reports '${status}'` : `dpkg reports '${status || lastLines(query.stderr, 1)[0] || 'nothing'}'`,
+      detail: installedOk
+        ? `dpkg reports '${status}'`
+        : `dpkg reports '${status || log.tail({ stdout: '', stderr: query.stderr }, 1)[0] || 'nothing'}'`,
     },
     'package',
   );
@@ -188,7 +197,7 @@ export async function runDebInstallCheck(
           passed: matched,
           detail: matched
             ? `stdout matches /${plan.expectOutput.source}/`
-            : `stdout ${JSON.stringify(lastLines(run.stdout, 3).join('\n'))} does not match /${plan.expectOutput.source}/`,
+            : `stdout ${JSON.stringify(log.tail({ stdout: run.stdout, stderr: '' }, 3).join('\n'))} does not match /${plan.expectOutput.source}/`,
         },
         'expect-output',
       );
@@ -208,7 +217,7 @@ export async function runDebInstallCheck(
   report.purged = true;
 
   const residue = new Map<string, ResidueItem>();
-  const after = await step('query-after-purge', ['dpkg-query', '-W', '-f=${Status} ${Version}', name]);
+  const after = await step('query-after-purge', ['dpkg-query', '-W', '-f=${Status} ${Version}', name], undefined, [0, 1]);
   const [afterStatus] = parseStatusLine(after.stdout);
   // After a purge dpkg forgets the package (exit 1, "no packages found") or calls it not-installed.
   if (after.exitCode === 0 && afterStatus !== '' && !afterStatus.endsWith(' not-installed')) {
@@ -261,7 +270,7 @@ async function sameDebianVersion(exec: ExecRunner, actual: string, expected: str
   }
 }
 
-type StepFn = (label: string, argv: string[], input?: string) => Promise<SandboxRunResult>;
+type StepFn = (label: string, argv: string[], input?: string, okExitCodes?: readonly number[]) => Promise<SandboxRunResult>;
 
 /**
  * The type (stat's %F) of each path that exists inside the sandbox. Paths go in on stdin,
@@ -271,7 +280,12 @@ type StepFn = (label: string, argv: string[], input?: string) => Promise<Sandbox
 async function statPaths(step: StepFn, label: string, paths: readonly string[]): Promise<Map<string, string>> {
   const types = new Map<string, string>();
   if (paths.length === 0) return types;
-  const result = await step(label, ['xargs', '-0', '-r', 'stat', '--printf=%F\\t%n\\0', '--'], paths.map((p) => `${p}\0`).join(''));
+  const result = await step(
+    label,
+    ['xargs', '-0', '-r', 'stat', '--printf=%F\\t%n\\0', '--'],
+    paths.map((p) => `${p}\0`).join(''),
+    [0, 123],
+  );
   if (result.exitCode !== 0 && result.exitCode !== 123) {
     throw new FactoryError('INSTALL_SANDBOX_UNAVAILABLE', `cannot inspect files in the sandbox: xargs/stat ${describeExit(result)}`, {
       subject: 'sandbox',
@@ -287,10 +301,6 @@ async function statPaths(step: StepFn, label: string, paths: readonly string[]):
 
 function describeExit(result: SandboxRunResult): string {
   return result.timedOut ? 'ran out of time (timeout-seconds) and was killed' : `exited with ${result.exitCode}`;
-}
-
-function tail(result: SandboxRunResult): string {
-  return lastLines(`${result.stdout}\n${result.stderr}`, TAIL_LINES).join('\n');
 }
 
 function listSome(items: readonly string[]): string {

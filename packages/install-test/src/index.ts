@@ -1,4 +1,7 @@
 export * from './sandbox.ts';
+export * from './hidden-host-paths.ts';
+export * from './host-secret-files.ts';
+export * from './output-masking.ts';
 export * from './overlay-sandbox.ts';
 export * from './upper-layer-changes.ts';
 export * from './deb-identity.ts';

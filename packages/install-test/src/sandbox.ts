@@ -5,8 +5,12 @@ export type SandboxKind = (typeof SANDBOX_KINDS)[number];
 /** What one command run inside a sandbox produced. */
 export interface SandboxRunResult {
   exitCode: number;
+  /** The command's output, read back from the files it wrote to (the last 64 MiB of each at most). */
   stdout: string;
   stderr: string;
+  /** sha256 of the complete stdout and stderr. */
+  stdoutSha256: string;
+  stderrSha256: string;
   durationMs: number;
   /** The command was killed because its time ran out (exitCode is then 124, like timeout(1)). */
   timedOut: boolean;

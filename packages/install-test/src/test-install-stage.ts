@@ -13,6 +13,8 @@ import {
 import { readDebIdentity } from './deb-identity.ts';
 import { describeResidue, runDebInstallCheck, type DebInstallReport } from './deb-install-check.ts';
 import { parseDetectionCommand } from './detection-command.ts';
+import { jobDirectories } from './hidden-host-paths.ts';
+import { OutputMasker } from './output-masking.ts';
 import { OverlaySandbox } from './overlay-sandbox.ts';
 import { SANDBOX_KINDS, type SandboxKind } from './sandbox.ts';
 import { StepLog } from './step-log.ts';
@@ -173,8 +175,15 @@ export async function testInstall(options: TestInstallOptions, ctx: StageContext
   const expectVersion = options.expectVersion ?? identity.version;
   ctx.logger.info(`test-install: ${identity.name} ${identity.version} in an ${options.sandbox} sandbox`);
 
-  const sandbox = await OverlaySandbox.create({ exec: ctx.exec, logger: ctx.logger, baseDir: ctx.tempDir });
-  const log = new StepLog();
+  // The job's directories are hidden like the host's scratch and home directories: the workspace
+  // and RUNNER_TEMP hold sources, keys and other stages' outputs the package has no business reading.
+  const sandbox = await OverlaySandbox.create({
+    exec: ctx.exec,
+    logger: ctx.logger,
+    baseDir: ctx.tempDir,
+    hide: [...jobDirectories(ctx.env), ctx.workDir],
+  });
+  const log = new StepLog(new OutputMasker(ctx.env));
   let report: DebInstallReport;
   try {
     const plan: Parameters<typeof runDebInstallCheck>[2] = {
@@ -198,7 +207,10 @@ export async function testInstall(options: TestInstallOptions, ctx: StageContext
     `package: ${input.name} (sha256 ${input.sha256})`,
     `control: ${identity.name} ${identity.version}${identity.architecture ? ` ${identity.architecture}` : ''}`,
     `expected: ${expectName} ${expectVersion}`,
-    `sandbox: ${sandbox.kind} (overlayfs over /, unshare --mount --pid --net, chroot)`,
+    `sandbox: ${sandbox.kind} (overlayfs over /, unshare --mount --pid --net, chroot, reduced capabilities)`,
+    `hidden host directories (empty tmpfs in every step): ${sandbox.hiddenDirs.map((h) => h.path).join(' ')}`,
+    `host secret files sanitized or removed: ${sandbox.secretFiles.map((f) => `${f.path} (${f.action})`).join(' ') || 'none found'}`,
+    "note: below is the package's own output (maintainer scripts, the command), with known secret shapes masked",
     `result: ${passed ? 'passed' : 'failed'}`,
     ...report.errors.map((e) => `error: ${e.code}: ${e.message.split('\n')[0] ?? ''}`),
   ];
@@ -216,6 +228,10 @@ export async function testInstall(options: TestInstallOptions, ctx: StageContext
     packageFileCount: report.packageFiles.length,
     checkedFileCount: report.checkedFiles.length,
     residue: report.residue,
+    isolation: {
+      hiddenDirs: sandbox.hiddenDirs.map((h) => h.path),
+      secretFiles: sandbox.secretFiles,
+    },
     steps: log.steps,
   };
   if (report.preinstalled !== undefined) details['preinstalledOnHost'] = report.preinstalled;
@@ -259,6 +275,15 @@ function summaryMarkdown(name: string, version: string, passed: boolean, report:
   for (const step of log.steps)
     lines.push(`| ${step.step} | ${step.exitCode}${step.timedOut ? ' (timeout)' : ''} | ${step.durationMs} ms |`);
   for (const error of report.errors) lines.push('', `> **${error.code}**: ${cell(error.message.split('\n')[0] ?? '')}`);
+  lines.push(
+    '',
+    "The install log holds the package's own output (maintainer scripts, the command; known secret shapes masked). " +
+      'The evidence pack keeps only digests of it, plus a short tail for failed steps; the log itself is not attested ' +
+      'unless you publish it: review it before you do.',
+    '',
+    'In the sandbox the host scratch, home and job directories (/tmp, /var/tmp, /run, /root, /home, the workspace, ...) ' +
+      'are empty tmpfs, fresh in every step: the residue check covers the persistent rest (/etc, /usr, /var, /opt).',
+  );
   return `${lines.join('\n')}\n`;
 }
 

@@ -6,9 +6,11 @@ import type { SandboxChange } from './sandbox.ts';
 
 /**
  * Paths where dpkg, its triggers and the sandbox itself keep state that legitimately outlives a
- * purge: dpkg's database and logs, debconf's cache, scratch space, the copied .deb (under /tmp),
+ * purge: dpkg's database and logs, debconf's cache, the copied .deb (/var/cache/factory-install),
  * and the caches that the libc-bin (ldconfig) and man-db triggers regenerate after any package
- * with libraries or manual pages comes or goes.
+ * with libraries or manual pages comes or goes. Scratch space (/tmp, /run, /root, ...) is an empty
+ * tmpfs in every sandbox run (hidden-host-paths.ts), so nothing written there reaches the upper
+ * layer; it stays listed for sandboxes where the host has no such directory to cover.
  */
 export const DPKG_BOOKKEEPING_PATHS = [
   '/etc/ld.so.cache',
@@ -16,6 +18,7 @@ export const DPKG_BOOKKEEPING_PATHS = [
   '/run',
   '/tmp',
   '/var/cache/debconf',
+  '/var/cache/factory-install',
   '/var/cache/ldconfig',
   '/var/cache/man',
   '/var/lib/dpkg',

@@ -40998,8 +40998,8 @@ function getIDToken(aud) {
  */
 
 //# sourceMappingURL=core.js.map
-// EXTERNAL MODULE: ./packages/core/src/index.ts + 17 modules
-var src = __nccwpck_require__(2893);
+// EXTERNAL MODULE: ./packages/core/src/index.ts + 19 modules
+var src = __nccwpck_require__(8481);
 ;// CONCATENATED MODULE: ./actions/common/src/common-inputs.ts
 /** Inputs every action takes on top of its stage's own: where the run's evidence lives. */
 const COMMON_INPUTS = {
@@ -41175,7 +41175,7 @@ function escapeMarkdown(text) {
 
 /***/ }),
 
-/***/ 2893:
+/***/ 8481:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -41192,7 +41192,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   pA: () => (/* reexport */ sourceDateEpoch)
 });
 
-// UNUSED EXPORTS: ERROR_CODES, EVIDENCE_SCHEMA_ID, EventLog, EvidencePack, ExecRunner, MemoryLogger, STAGES, canonicalJson, digestBytes, exitCodeFor, extractTar, finalizationOf, isRetryableHttpError, listTar, maskSecrets, parseRetryAfter, resolveCorrelationId, retry, retryAfterHintMs, runInfoFromEnv, validateEvidencePack, writeFileAtomic
+// UNUSED EXPORTS: ERROR_CODES, EVIDENCE_SCHEMA_ID, EventLog, EvidencePack, ExecRunner, MemoryLogger, STAGES, canonicalJson, digestBytes, exitCodeFor, expandFilePatterns, extractTar, finalizationOf, isRetryableHttpError, listTar, maskSecrets, parseRetryAfter, resolveCorrelationId, retry, retryAfterHintMs, runInfoFromEnv, validateEvidencePack, withFileLock, writeFileAtomic
 
 ;// CONCATENATED MODULE: ./packages/core/src/errors.ts
 /** Stable error codes, grouped by stage. Add codes, never rename them: users match on them. */
@@ -41246,6 +41246,12 @@ const ERROR_CODES = {
     PUBLISH_TARGET_INVALID: 'input',
     // build-package (appended)
     BUILD_OUTPUT_CONFLICT: 'input',
+    // attest-provenance (appended)
+    ATTEST_EVIDENCE_INCOMPLETE: 'gate',
+    // generate-sbom (appended): a .deb ships npm packages whose package.json contradicts its lockfile
+    SBOM_LOCKFILE_MISMATCH: 'gate',
+    // scan (appended): no SBOM component could be looked up, so the gate cannot decide
+    SCAN_NOTHING_SCANNED: 'input',
 };
 class errors_FactoryError extends Error {
     name = 'FactoryError';
@@ -41359,9 +41365,56 @@ var _2020 = __nccwpck_require__(2210);
 // EXTERNAL MODULE: ./node_modules/ajv-formats/dist/index.js
 var dist = __nccwpck_require__(2815);
 var dist_default = /*#__PURE__*/__nccwpck_require__.n(dist);
+;// CONCATENATED MODULE: ./packages/core/src/file-lock.ts
+
+
+/**
+ * Runs `fn` holding an exclusive lock beside `file` (`<file>.lock`, created with O_EXCL, which is
+ * atomic on local filesystems): two stages appending to one evidence pack at once must not lose
+ * each other's records.
+ */
+async function withFileLock(file, fn, options = {}) {
+    const lock = `${file}.lock`;
+    const timeoutMs = options.timeoutMs ?? 30_000;
+    const staleMs = options.staleMs ?? 120_000;
+    const started = Date.now();
+    for (let attempt = 0;; attempt++) {
+        try {
+            const handle = await (0,promises_.open)(lock, 'wx');
+            await handle.writeFile(`${process.pid} ${new Date().toISOString()}\n`);
+            await handle.close();
+            break;
+        }
+        catch (error) {
+            if (error.code !== 'EEXIST')
+                throw error;
+            const age = await (0,promises_.stat)(lock).then((s) => Date.now() - s.mtimeMs, () => 0);
+            if (age > staleMs) {
+                await (0,promises_.rm)(lock, { force: true });
+                continue;
+            }
+            if (Date.now() - started > timeoutMs) {
+                throw new errors_FactoryError('EVIDENCE_INVALID', `evidence pack ${file} is locked by another process (${lock})`, {
+                    cause: error,
+                    subject: lock,
+                    hint: 'wait for the other stage to finish; remove the lock file only if no factory process is running',
+                });
+            }
+            await new Promise((resolve) => setTimeout(resolve, Math.min(25 * 2 ** Math.min(attempt, 4), 400)));
+        }
+    }
+    try {
+        return await fn();
+    }
+    finally {
+        await (0,promises_.rm)(lock, { force: true });
+    }
+}
+
 ;// CONCATENATED MODULE: ./packages/core/schema/evidence-pack.schema.json
 const evidence_pack_schema_namespaceObject = /*#__PURE__*/JSON.parse('{"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://packaging-factory.dev/schemas/evidence-pack-1.0.json","title":"Packaging Factory evidence pack","description":"One run of the factory: a record per stage with its inputs and outputs (SHA-256), tools, decision and errors, tied by one correlation id.","type":"object","additionalProperties":false,"required":["$schema","schemaVersion","correlationId","createdAt","run","records"],"properties":{"$schema":{"const":"https://packaging-factory.dev/schemas/evidence-pack-1.0.json"},"schemaVersion":{"const":"1.0"},"correlationId":{"type":"string","minLength":1,"maxLength":200},"createdAt":{"type":"string","format":"date-time"},"run":{"type":"object","additionalProperties":false,"required":["source"],"properties":{"source":{"enum":["github-actions","cli"]},"repository":{"type":"string"},"sha":{"type":"string"},"ref":{"type":"string"},"runId":{"type":"string"},"runAttempt":{"type":"string"},"workflow":{"type":"string"},"serverUrl":{"type":"string"}}},"records":{"type":"array","items":{"$ref":"#/$defs/record"}},"finalized":{"type":"object","additionalProperties":false,"required":["finalizedAt","status","recordsSha256","recordCount"],"properties":{"finalizedAt":{"type":"string","format":"date-time"},"status":{"enum":["passed","failed"]},"recordsSha256":{"$ref":"#/$defs/sha256"},"recordCount":{"type":"integer","minimum":0}}}},"$defs":{"sha256":{"type":"string","pattern":"^[0-9a-f]{64}$"},"file":{"type":"object","additionalProperties":false,"required":["path","name","sha256","size"],"properties":{"path":{"type":"string","minLength":1},"name":{"type":"string","minLength":1},"sha256":{"$ref":"#/$defs/sha256"},"size":{"type":"integer","minimum":0},"role":{"type":"string"}}},"tool":{"type":"object","additionalProperties":false,"required":["name","version"],"properties":{"name":{"type":"string","minLength":1},"version":{"type":"string"},"path":{"type":"string"}}},"error":{"type":"object","additionalProperties":false,"required":["code","message"],"properties":{"code":{"type":"string","minLength":1},"message":{"type":"string"},"subject":{"type":"string"},"hint":{"type":"string"},"causes":{"type":"array","items":{"type":"string"}}}},"record":{"type":"object","additionalProperties":false,"required":["stage","status","startedAt","finishedAt","inputs","outputs","tools","errors"],"properties":{"stage":{"enum":["build-package","generate-sbom","scan","sign","test-install","attest-provenance","publish","verify"]},"status":{"enum":["passed","failed"]},"startedAt":{"type":"string","format":"date-time"},"finishedAt":{"type":"string","format":"date-time"},"inputs":{"type":"array","items":{"$ref":"#/$defs/file"}},"outputs":{"type":"array","items":{"$ref":"#/$defs/file"}},"tools":{"type":"array","items":{"$ref":"#/$defs/tool"}},"decision":{"type":"object","additionalProperties":false,"required":["result"],"properties":{"result":{"type":"string","minLength":1},"reason":{"type":"string"}}},"errors":{"type":"array","items":{"$ref":"#/$defs/error"}},"details":{"type":"object"},"notes":{"type":"array","items":{"type":"string"}}},"if":{"properties":{"status":{"const":"failed"}}},"then":{"properties":{"errors":{"type":"array","minItems":1}}}}}}');
 ;// CONCATENATED MODULE: ./packages/core/src/evidence-pack.ts
+
 
 
 
@@ -41564,8 +41617,31 @@ class EvidencePack {
     }
     /** Appends one stage record and writes the pack atomically. */
     async append(record) {
-        const next = { ...this.document, records: [...this.document.records, record] };
-        await this.write(next);
+        // Another process (a parallel stage on the same pack) may have appended since this one loaded
+        // it: under the lock, start from what is on disk now so no record is lost.
+        await withFileLock(this.file, async () => {
+            const current = await this.reloadForUpdate();
+            await this.write({ ...current, records: [...current.records, record] });
+        });
+    }
+    /** The pack as it is on disk (validated, same run), or this instance's document when the file is gone. */
+    async reloadForUpdate() {
+        let onDisk;
+        try {
+            onDisk = await EvidencePack.load(this.file);
+        }
+        catch (error) {
+            if (error instanceof errors_FactoryError && error.code === 'FILE_NOT_FOUND')
+                return this.document;
+            throw error;
+        }
+        if (onDisk.correlationId !== this.correlationId) {
+            throw new errors_FactoryError('EVIDENCE_INVALID', `evidence pack ${this.file} was replaced by another run's pack (${onDisk.correlationId})`, {
+                subject: this.file,
+                hint: 'give each run its own evidence pack path',
+            });
+        }
+        return onDisk.document;
     }
     /**
      * The document as it is now with a finalization block, without changing the working file: what
@@ -41581,9 +41657,12 @@ class EvidencePack {
      * of the records. Records appended later (publish) are outside what was sealed and attested.
      */
     async finalize(now = new Date()) {
-        const finalization = finalizationOf(this.document.records, now);
-        await this.write({ ...this.document, finalized: finalization });
-        return finalization;
+        return withFileLock(this.file, async () => {
+            const current = await this.reloadForUpdate();
+            const finalization = finalizationOf(current.records, now);
+            await this.write({ ...current, finalized: finalization });
+            return finalization;
+        });
     }
     /** Writes the document as it is now to another file (a snapshot to attest or publish). */
     async writeCopy(file) {
@@ -43008,7 +43087,55 @@ function drained(extract) {
     });
 }
 
+;// CONCATENATED MODULE: ./packages/core/src/path-patterns.ts
+
+
+
+
+/**
+ * Expands a `paths` input the same way in every stage: plain paths must name existing files, glob
+ * patterns (`dist/*.deb`) must match at least one file; both resolved from the working directory.
+ * Returns absolute paths, sorted, without duplicates. An empty list is an error naming the input.
+ */
+async function expandFilePatterns(patterns, workDir, input) {
+    if (patterns.length === 0) {
+        throw new FactoryError('INPUT_MISSING', `input '${input}' lists no files`, {
+            subject: input,
+            hint: 'give one or more paths or globs, one per line',
+        });
+    }
+    const found = new Set();
+    for (const pattern of patterns) {
+        if (isDynamicPattern(pattern)) {
+            const matches = await glob(pattern, { cwd: workDir, absolute: true, onlyFiles: true, dot: false, expandDirectories: false });
+            if (matches.length === 0) {
+                throw new FactoryError('FILE_NOT_FOUND', `input '${input}': the pattern '${pattern}' matches no file under ${workDir}`, {
+                    subject: input,
+                    hint: 'check the pattern; globs are resolved from the working directory',
+                });
+            }
+            for (const match of matches)
+                found.add(path.resolve(match));
+            continue;
+        }
+        const file = path.resolve(workDir, pattern);
+        const info = await stat(file).catch(() => undefined);
+        if (info === undefined || !info.isFile()) {
+            throw new FactoryError('FILE_NOT_FOUND', `input '${input}': ${pattern} ${info === undefined ? 'does not exist' : 'is not a file'}`, {
+                subject: input,
+                hint: info === undefined
+                    ? 'check the path; it is resolved from the working directory'
+                    : 'list files, not directories (a glob like dir/* works)',
+            });
+        }
+        found.add(file);
+    }
+    return [...found].sort();
+}
+
 ;// CONCATENATED MODULE: ./packages/core/src/index.ts
+
+
 
 
 
@@ -43037,8 +43164,8 @@ __nccwpck_require__.d(__webpack_exports__, {
 
 // EXTERNAL MODULE: external "node:fs/promises"
 var promises_ = __nccwpck_require__(1455);
-// EXTERNAL MODULE: ./packages/core/src/index.ts + 17 modules
-var src = __nccwpck_require__(2893);
+// EXTERNAL MODULE: ./packages/core/src/index.ts + 19 modules
+var src = __nccwpck_require__(8481);
 ;// CONCATENATED MODULE: ./packages/formats/src/deb/ar-archive.ts
 
 
@@ -44220,7 +44347,7 @@ const INPUTS = {
     homepage: { description: 'Upstream homepage URL.', kind: 'string' },
     'output-dir': { description: 'Directory the package is written to.', kind: 'path', default: 'factory-out/packages' },
     'source-date-epoch': {
-        description: 'Timestamp (seconds since 1970) for every file in the package; defaults to SOURCE_DATE_EPOCH, else the newest mtime in source-dir.',
+        description: 'Timestamp (seconds since 1970) for every file in the package; defaults to SOURCE_DATE_EPOCH, else the last git commit time of source-dir, else its newest mtime.',
         kind: 'number',
     },
 };
@@ -44306,6 +44433,19 @@ function parse(raw, ctx) {
     if (epoch !== undefined)
         options.sourceDateEpoch = epoch;
     return options;
+}
+/** Committer time of HEAD when `dir` is inside a git work tree (and git is installed), else undefined. */
+async function lastCommitTime(dir, ctx) {
+    if ((await ctx.exec.which('git')) === undefined)
+        return undefined;
+    try {
+        const result = await ctx.exec.run('git', ['-C', dir, 'log', '-1', '--format=%ct'], { okExitCodes: [0, 128], timeoutMs: 30_000 });
+        const value = result.stdout.trim();
+        return result.exitCode === 0 && /^\d+$/.test(value) ? Number(value) : undefined;
+    }
+    catch {
+        return undefined;
+    }
 }
 /** Newest mtime (whole seconds) of anything under `dir`, without following symlinks. */
 async function newestMtime(dir) {
@@ -44407,6 +44547,16 @@ async function build(options, ctx) {
                 });
             }
             epochSource = 'SOURCE_DATE_EPOCH';
+        }
+    }
+    if (epoch === undefined) {
+        // The reproducible-builds convention: the time of the last commit, the same in every clone
+        // (mtimes are not: a checkout stamps files with the clock of the moment).
+        const commitTime = await lastCommitTime(options.sourceDir, ctx);
+        if (commitTime !== undefined) {
+            epoch = commitTime;
+            epochSource = 'last git commit';
+            notes.push(`no source-date-epoch input and no SOURCE_DATE_EPOCH: used the last commit's time (${epoch}, ${new Date(epoch * 1000).toISOString()})`);
         }
     }
     if (epoch === undefined) {

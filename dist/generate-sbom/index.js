@@ -10909,6 +10909,3245 @@ exports.basename = (path, { windows } = {}) => {
 
 /***/ }),
 
+/***/ 9379:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+const ANY = Symbol('SemVer ANY')
+// hoisted class for cyclic dependency
+class Comparator {
+  static get ANY () {
+    return ANY
+  }
+
+  constructor (comp, options) {
+    options = parseOptions(options)
+
+    if (comp instanceof Comparator) {
+      if (comp.loose === !!options.loose) {
+        return comp
+      } else {
+        comp = comp.value
+      }
+    }
+
+    comp = comp.trim().split(/\s+/).join(' ')
+    debug('comparator', comp, options)
+    this.options = options
+    this.loose = !!options.loose
+    this.parse(comp)
+
+    if (this.semver === ANY) {
+      this.value = ''
+    } else {
+      this.value = this.operator + this.semver.version
+    }
+
+    debug('comp', this)
+  }
+
+  parse (comp) {
+    const r = this.options.loose ? re[t.COMPARATORLOOSE] : re[t.COMPARATOR]
+    const m = comp.match(r)
+
+    if (!m) {
+      throw new TypeError(`Invalid comparator: ${comp}`)
+    }
+
+    this.operator = m[1] !== undefined ? m[1] : ''
+    if (this.operator === '=') {
+      this.operator = ''
+    }
+
+    // if it literally is just '>' or '' then allow anything.
+    if (!m[2]) {
+      this.semver = ANY
+    } else {
+      this.semver = new SemVer(m[2], this.options.loose)
+    }
+  }
+
+  toString () {
+    return this.value
+  }
+
+  test (version) {
+    debug('Comparator.test', version, this.options.loose)
+
+    if (this.semver === ANY || version === ANY) {
+      return true
+    }
+
+    if (typeof version === 'string') {
+      try {
+        version = new SemVer(version, this.options)
+      } catch (er) {
+        return false
+      }
+    }
+
+    return cmp(version, this.operator, this.semver, this.options)
+  }
+
+  intersects (comp, options) {
+    if (!(comp instanceof Comparator)) {
+      throw new TypeError('a Comparator is required')
+    }
+
+    if (this.operator === '') {
+      if (this.value === '') {
+        return true
+      }
+      return new Range(comp.value, options).test(this.value)
+    } else if (comp.operator === '') {
+      if (comp.value === '') {
+        return true
+      }
+      return new Range(this.value, options).test(comp.semver)
+    }
+
+    options = parseOptions(options)
+
+    // Special cases where nothing can possibly be lower
+    if (options.includePrerelease &&
+      (this.value === '<0.0.0-0' || comp.value === '<0.0.0-0')) {
+      return false
+    }
+    if (!options.includePrerelease &&
+      (this.value.startsWith('<0.0.0') || comp.value.startsWith('<0.0.0'))) {
+      return false
+    }
+
+    // Same direction increasing (> or >=)
+    if (this.operator.startsWith('>') && comp.operator.startsWith('>')) {
+      return true
+    }
+    // Same direction decreasing (< or <=)
+    if (this.operator.startsWith('<') && comp.operator.startsWith('<')) {
+      return true
+    }
+    // same SemVer and both sides are inclusive (<= or >=)
+    if (
+      (this.semver.version === comp.semver.version) &&
+      this.operator.includes('=') && comp.operator.includes('=')) {
+      return true
+    }
+    // opposite directions less than
+    if (cmp(this.semver, '<', comp.semver, options) &&
+      this.operator.startsWith('>') && comp.operator.startsWith('<')) {
+      return true
+    }
+    // opposite directions greater than
+    if (cmp(this.semver, '>', comp.semver, options) &&
+      this.operator.startsWith('<') && comp.operator.startsWith('>')) {
+      return true
+    }
+    return false
+  }
+}
+
+module.exports = Comparator
+
+const parseOptions = __nccwpck_require__(356)
+const { safeRe: re, t } = __nccwpck_require__(5471)
+const cmp = __nccwpck_require__(8646)
+const debug = __nccwpck_require__(1159)
+const SemVer = __nccwpck_require__(7163)
+const Range = __nccwpck_require__(6782)
+
+
+/***/ }),
+
+/***/ 6782:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+const SPACE_CHARACTERS = /\s+/g
+
+// hoisted class for cyclic dependency
+class Range {
+  constructor (range, options) {
+    options = parseOptions(options)
+
+    if (range instanceof Range) {
+      if (
+        range.loose === !!options.loose &&
+        range.includePrerelease === !!options.includePrerelease
+      ) {
+        return range
+      } else {
+        return new Range(range.raw, options)
+      }
+    }
+
+    if (range instanceof Comparator) {
+      // just put it in the set and return
+      this.raw = range.value
+      this.set = [[range]]
+      this.formatted = undefined
+      return this
+    }
+
+    this.options = options
+    this.loose = !!options.loose
+    this.includePrerelease = !!options.includePrerelease
+
+    // First reduce all whitespace as much as possible so we do not have to rely
+    // on potentially slow regexes like \s*. This is then stored and used for
+    // future error messages as well.
+    this.raw = range.trim().replace(SPACE_CHARACTERS, ' ')
+
+    // First, split on ||
+    this.set = this.raw
+      .split('||')
+      // map the range to a 2d array of comparators
+      .map(r => this.parseRange(r.trim()))
+      // throw out any comparator lists that are empty
+      // this generally means that it was not a valid range, which is allowed
+      // in loose mode, but will still throw if the WHOLE range is invalid.
+      .filter(c => c.length)
+
+    if (!this.set.length) {
+      throw new TypeError(`Invalid SemVer Range: ${this.raw}`)
+    }
+
+    // if we have any that are not the null set, throw out null sets.
+    if (this.set.length > 1) {
+      // keep the first one, in case they're all null sets
+      const first = this.set[0]
+      this.set = this.set.filter(c => !isNullSet(c[0]))
+      if (this.set.length === 0) {
+        this.set = [first]
+      } else if (this.set.length > 1) {
+        // if we have any that are *, then the range is just *
+        for (const c of this.set) {
+          if (c.length === 1 && isAny(c[0])) {
+            this.set = [c]
+            break
+          }
+        }
+      }
+    }
+
+    this.formatted = undefined
+  }
+
+  get range () {
+    if (this.formatted === undefined) {
+      this.formatted = ''
+      for (let i = 0; i < this.set.length; i++) {
+        if (i > 0) {
+          this.formatted += '||'
+        }
+        const comps = this.set[i]
+        for (let k = 0; k < comps.length; k++) {
+          if (k > 0) {
+            this.formatted += ' '
+          }
+          this.formatted += comps[k].toString().trim()
+        }
+      }
+    }
+    return this.formatted
+  }
+
+  format () {
+    return this.range
+  }
+
+  toString () {
+    return this.range
+  }
+
+  parseRange (range) {
+    // strip build metadata so it can't bleed into the version
+    range = range.replace(BUILDSTRIPRE, '')
+
+    // memoize range parsing for performance.
+    // this is a very hot path, and fully deterministic.
+    const memoOpts =
+      (this.options.includePrerelease && FLAG_INCLUDE_PRERELEASE) |
+      (this.options.loose && FLAG_LOOSE)
+    const memoKey = memoOpts + ':' + range
+    const cached = cache.get(memoKey)
+    if (cached) {
+      return cached
+    }
+
+    const loose = this.options.loose
+    // `1.2.3 - 1.2.4` => `>=1.2.3 <=1.2.4`
+    const hr = loose ? re[t.HYPHENRANGELOOSE] : re[t.HYPHENRANGE]
+    range = range.replace(hr, hyphenReplace(this.options.includePrerelease))
+    debug('hyphen replace', range)
+
+    // `> 1.2.3 < 1.2.5` => `>1.2.3 <1.2.5`
+    range = trimComparatorWhitespace(range)
+    debug('comparator trim', range)
+
+    // `~ 1.2.3` => `~1.2.3`
+    range = range.replace(re[t.TILDETRIM], tildeTrimReplace)
+    debug('tilde trim', range)
+
+    // `^ 1.2.3` => `^1.2.3`
+    range = range.replace(re[t.CARETTRIM], caretTrimReplace)
+    debug('caret trim', range)
+
+    // At this point, the range is completely trimmed and
+    // ready to be split into comparators.
+
+    let rangeList = range
+      .split(' ')
+      .map(comp => parseComparator(comp, this.options))
+      .join(' ')
+      .split(/\s+/)
+      // >=0.0.0 is equivalent to *
+      .map(comp => replaceGTE0(comp, this.options))
+
+    if (loose) {
+      // in loose mode, throw out any that are not valid comparators
+      rangeList = rangeList.filter(comp => {
+        debug('loose invalid filter', comp, this.options)
+        return !!comp.match(re[t.COMPARATORLOOSE])
+      })
+    }
+    debug('range list', rangeList)
+
+    // if any comparators are the null set, then replace with JUST null set
+    // if more than one comparator, remove any * comparators
+    // also, don't include the same comparator more than once
+    const rangeMap = new Map()
+    const comparators = rangeList.map(comp => new Comparator(comp, this.options))
+    for (const comp of comparators) {
+      if (isNullSet(comp)) {
+        return [comp]
+      }
+      rangeMap.set(comp.value, comp)
+    }
+    if (rangeMap.size > 1 && rangeMap.has('')) {
+      rangeMap.delete('')
+    }
+
+    const result = [...rangeMap.values()]
+    cache.set(memoKey, result)
+    return result
+  }
+
+  intersects (range, options) {
+    if (!(range instanceof Range)) {
+      throw new TypeError('a Range is required')
+    }
+
+    return this.set.some((thisComparators) => {
+      return (
+        isSatisfiable(thisComparators, options) &&
+        range.set.some((rangeComparators) => {
+          return (
+            isSatisfiable(rangeComparators, options) &&
+            thisComparators.every((thisComparator) => {
+              return rangeComparators.every((rangeComparator) => {
+                return thisComparator.intersects(rangeComparator, options)
+              })
+            })
+          )
+        })
+      )
+    })
+  }
+
+  // if ANY of the sets match ALL of its comparators, then pass
+  test (version) {
+    if (!version) {
+      return false
+    }
+
+    if (typeof version === 'string') {
+      try {
+        version = new SemVer(version, this.options)
+      } catch (er) {
+        return false
+      }
+    }
+
+    for (let i = 0; i < this.set.length; i++) {
+      if (testSet(this.set[i], version, this.options)) {
+        return true
+      }
+    }
+    return false
+  }
+}
+
+module.exports = Range
+
+const LRU = __nccwpck_require__(1383)
+const cache = new LRU()
+
+const parseOptions = __nccwpck_require__(356)
+const Comparator = __nccwpck_require__(9379)
+const debug = __nccwpck_require__(1159)
+const SemVer = __nccwpck_require__(7163)
+const trimComparatorWhitespace = __nccwpck_require__(9737)
+const {
+  safeRe: re,
+  src,
+  t,
+  tildeTrimReplace,
+  caretTrimReplace,
+} = __nccwpck_require__(5471)
+const { FLAG_INCLUDE_PRERELEASE, FLAG_LOOSE } = __nccwpck_require__(5101)
+
+// unbounded global build-metadata stripper used by parseRange
+const BUILDSTRIPRE = new RegExp(src[t.BUILD], 'g')
+
+const isNullSet = c => c.value === '<0.0.0-0'
+const isAny = c => c.value === ''
+
+// take a set of comparators and determine whether there
+// exists a version which can satisfy it
+const isSatisfiable = (comparators, options) => {
+  let result = true
+  const remainingComparators = comparators.slice()
+  let testComparator = remainingComparators.pop()
+
+  while (result && remainingComparators.length) {
+    result = remainingComparators.every((otherComparator) => {
+      return testComparator.intersects(otherComparator, options)
+    })
+
+    testComparator = remainingComparators.pop()
+  }
+
+  return result
+}
+
+// comprised of xranges, tildes, stars, and gtlt's at this point.
+// already replaced the hyphen ranges
+// turn into a set of JUST comparators.
+const parseComparator = (comp, options) => {
+  comp = comp.replace(re[t.BUILD], '')
+  debug('comp', comp, options)
+  comp = replaceCarets(comp, options)
+  debug('caret', comp)
+  comp = replaceTildes(comp, options)
+  debug('tildes', comp)
+  comp = replaceXRanges(comp, options)
+  debug('xrange', comp)
+  comp = replaceStars(comp, options)
+  debug('stars', comp)
+  return comp
+}
+
+const isX = id => !id || id.toLowerCase() === 'x' || id === '*'
+
+const invalidXRangeOrder = (M, m, p) => (
+  (isX(M) && !isX(m)) ||
+  (isX(m) && p && !isX(p))
+)
+
+// ~, ~> --> * (any, kinda silly)
+// ~2, ~2.x, ~2.x.x, ~>2, ~>2.x ~>2.x.x --> >=2.0.0 <3.0.0-0
+// ~2.0, ~2.0.x, ~>2.0, ~>2.0.x --> >=2.0.0 <2.1.0-0
+// ~1.2, ~1.2.x, ~>1.2, ~>1.2.x --> >=1.2.0 <1.3.0-0
+// ~1.2.3, ~>1.2.3 --> >=1.2.3 <1.3.0-0
+// ~1.2.0, ~>1.2.0 --> >=1.2.0 <1.3.0-0
+// ~0.0.1 --> >=0.0.1 <0.1.0-0
+const replaceTildes = (comp, options) => {
+  return comp
+    .trim()
+    .split(/\s+/)
+    .map((c) => replaceTilde(c, options))
+    .join(' ')
+}
+
+const replaceTilde = (comp, options) => {
+  const r = options.loose ? re[t.TILDELOOSE] : re[t.TILDE]
+  // if we're including prereleases in the match, then the lower bound is
+  // -0, the lowest possible prerelease value, just like x-ranges and carets.
+  // this keeps `~1.2` equivalent to the `1.2.x` x-range it's documented as.
+  const z = options.includePrerelease ? '-0' : ''
+  return comp.replace(r, (_, M, m, p, pr) => {
+    debug('tilde', comp, _, M, m, p, pr)
+    let ret
+
+    if (isX(M)) {
+      ret = ''
+    } else if (isX(m)) {
+      ret = `>=${M}.0.0${z} <${+M + 1}.0.0-0`
+    } else if (isX(p)) {
+      // ~1.2 == >=1.2.0 <1.3.0-0
+      ret = `>=${M}.${m}.0${z} <${M}.${+m + 1}.0-0`
+    } else if (pr) {
+      debug('replaceTilde pr', pr)
+      ret = `>=${M}.${m}.${p}-${pr
+      } <${M}.${+m + 1}.0-0`
+    } else {
+      // ~1.2.3 == >=1.2.3 <1.3.0-0
+      ret = `>=${M}.${m}.${p
+      } <${M}.${+m + 1}.0-0`
+    }
+
+    debug('tilde return', ret)
+    return ret
+  })
+}
+
+// ^ --> * (any, kinda silly)
+// ^2, ^2.x, ^2.x.x --> >=2.0.0 <3.0.0-0
+// ^2.0, ^2.0.x --> >=2.0.0 <3.0.0-0
+// ^1.2, ^1.2.x --> >=1.2.0 <2.0.0-0
+// ^1.2.3 --> >=1.2.3 <2.0.0-0
+// ^1.2.0 --> >=1.2.0 <2.0.0-0
+// ^0.0.1 --> >=0.0.1 <0.0.2-0
+// ^0.1.0 --> >=0.1.0 <0.2.0-0
+const replaceCarets = (comp, options) => {
+  return comp
+    .trim()
+    .split(/\s+/)
+    .map((c) => replaceCaret(c, options))
+    .join(' ')
+}
+
+const replaceCaret = (comp, options) => {
+  debug('caret', comp, options)
+  const r = options.loose ? re[t.CARETLOOSE] : re[t.CARET]
+  const z = options.includePrerelease ? '-0' : ''
+  return comp.replace(r, (_, M, m, p, pr) => {
+    debug('caret', comp, _, M, m, p, pr)
+    let ret
+
+    if (isX(M)) {
+      ret = ''
+    } else if (isX(m)) {
+      ret = `>=${M}.0.0${z} <${+M + 1}.0.0-0`
+    } else if (isX(p)) {
+      if (M === '0') {
+        ret = `>=${M}.${m}.0${z} <${M}.${+m + 1}.0-0`
+      } else {
+        ret = `>=${M}.${m}.0${z} <${+M + 1}.0.0-0`
+      }
+    } else if (pr) {
+      debug('replaceCaret pr', pr)
+      if (M === '0') {
+        if (m === '0') {
+          ret = `>=${M}.${m}.${p}-${pr
+          } <${M}.${m}.${+p + 1}-0`
+        } else {
+          ret = `>=${M}.${m}.${p}-${pr
+          } <${M}.${+m + 1}.0-0`
+        }
+      } else {
+        ret = `>=${M}.${m}.${p}-${pr
+        } <${+M + 1}.0.0-0`
+      }
+    } else {
+      debug('no pr')
+      if (M === '0') {
+        if (m === '0') {
+          ret = `>=${M}.${m}.${p
+          } <${M}.${m}.${+p + 1}-0`
+        } else {
+          ret = `>=${M}.${m}.${p
+          } <${M}.${+m + 1}.0-0`
+        }
+      } else {
+        ret = `>=${M}.${m}.${p
+        } <${+M + 1}.0.0-0`
+      }
+    }
+
+    debug('caret return', ret)
+    return ret
+  })
+}
+
+const replaceXRanges = (comp, options) => {
+  debug('replaceXRanges', comp, options)
+  return comp
+    .split(/\s+/)
+    .map((c) => replaceXRange(c, options))
+    .join(' ')
+}
+
+const replaceXRange = (comp, options) => {
+  comp = comp.trim()
+  const r = options.loose ? re[t.XRANGELOOSE] : re[t.XRANGE]
+  return comp.replace(r, (ret, gtlt, M, m, p, pr) => {
+    debug('xRange', comp, ret, gtlt, M, m, p, pr)
+    if (invalidXRangeOrder(M, m, p)) {
+      return comp
+    }
+
+    const xM = isX(M)
+    const xm = xM || isX(m)
+    const xp = xm || isX(p)
+    const anyX = xp
+
+    if (gtlt === '=' && anyX) {
+      gtlt = ''
+    }
+
+    // if we're including prereleases in the match, then we need
+    // to fix this to -0, the lowest possible prerelease value
+    pr = options.includePrerelease ? '-0' : ''
+
+    if (xM) {
+      if (gtlt === '>' || gtlt === '<') {
+        // nothing is allowed
+        ret = '<0.0.0-0'
+      } else {
+        // nothing is forbidden
+        ret = '*'
+      }
+    } else if (gtlt && anyX) {
+      // we know patch is an x, because we have any x at all.
+      // replace X with 0
+      if (xm) {
+        m = 0
+      }
+      p = 0
+
+      if (gtlt === '>') {
+        // >1 => >=2.0.0
+        // >1.2 => >=1.3.0
+        gtlt = '>='
+        if (xm) {
+          M = +M + 1
+          m = 0
+          p = 0
+        } else {
+          m = +m + 1
+          p = 0
+        }
+      } else if (gtlt === '<=') {
+        // <=0.7.x is actually <0.8.0, since any 0.7.x should
+        // pass.  Similarly, <=7.x is actually <8.0.0, etc.
+        gtlt = '<'
+        if (xm) {
+          M = +M + 1
+        } else {
+          m = +m + 1
+        }
+      }
+
+      if (gtlt === '<') {
+        pr = '-0'
+      }
+
+      ret = `${gtlt + M}.${m}.${p}${pr}`
+    } else if (xm) {
+      ret = `>=${M}.0.0${pr} <${+M + 1}.0.0-0`
+    } else if (xp) {
+      ret = `>=${M}.${m}.0${pr
+      } <${M}.${+m + 1}.0-0`
+    }
+
+    debug('xRange return', ret)
+
+    return ret
+  })
+}
+
+// Because * is AND-ed with everything else in the comparator,
+// and '' means "any version", just remove the *s entirely.
+const replaceStars = (comp, options) => {
+  debug('replaceStars', comp, options)
+  // Looseness is ignored here.  star is always as loose as it gets!
+  return comp
+    .trim()
+    .replace(re[t.STAR], '')
+}
+
+const replaceGTE0 = (comp, options) => {
+  debug('replaceGTE0', comp, options)
+  return comp
+    .trim()
+    .replace(re[options.includePrerelease ? t.GTE0PRE : t.GTE0], '')
+}
+
+// This function is passed to string.replace(re[t.HYPHENRANGE])
+// M, m, patch, prerelease, build
+// 1.2 - 3.4.5 => >=1.2.0 <=3.4.5
+// 1.2.3 - 3.4 => >=1.2.0 <3.5.0-0 Any 3.4.x will do
+// 1.2 - 3.4 => >=1.2.0 <3.5.0-0
+// TODO build?
+const hyphenReplace = incPr => ($0,
+  from, fM, fm, fp, fpr, fb,
+  to, tM, tm, tp, tpr) => {
+  if (isX(fM)) {
+    from = ''
+  } else if (isX(fm)) {
+    from = `>=${fM}.0.0${incPr ? '-0' : ''}`
+  } else if (isX(fp)) {
+    from = `>=${fM}.${fm}.0${incPr ? '-0' : ''}`
+  } else if (fpr) {
+    from = `>=${from}`
+  } else {
+    from = `>=${from}${incPr ? '-0' : ''}`
+  }
+
+  if (isX(tM)) {
+    to = ''
+  } else if (isX(tm)) {
+    to = `<${+tM + 1}.0.0-0`
+  } else if (isX(tp)) {
+    to = `<${tM}.${+tm + 1}.0-0`
+  } else if (tpr) {
+    to = `<=${tM}.${tm}.${tp}-${tpr}`
+  } else if (incPr) {
+    to = `<${tM}.${tm}.${+tp + 1}-0`
+  } else {
+    to = `<=${to}`
+  }
+
+  return `${from} ${to}`.trim()
+}
+
+const testSet = (set, version, options) => {
+  for (let i = 0; i < set.length; i++) {
+    if (!set[i].test(version)) {
+      return false
+    }
+  }
+
+  if (version.prerelease.length && !options.includePrerelease) {
+    // Find the set of versions that are allowed to have prereleases
+    // For example, ^1.2.3-pr.1 desugars to >=1.2.3-pr.1 <2.0.0
+    // That should allow `1.2.3-pr.2` to pass.
+    // However, `1.2.4-alpha.notready` should NOT be allowed,
+    // even though it's within the range set by the comparators.
+    for (let i = 0; i < set.length; i++) {
+      debug(set[i].semver)
+      if (set[i].semver === Comparator.ANY) {
+        continue
+      }
+
+      if (set[i].semver.prerelease.length > 0) {
+        const allowed = set[i].semver
+        if (allowed.major === version.major &&
+            allowed.minor === version.minor &&
+            allowed.patch === version.patch) {
+          return true
+        }
+      }
+    }
+
+    // Version has a -pre, but it's not one of the ones we like.
+    return false
+  }
+
+  return true
+}
+
+
+/***/ }),
+
+/***/ 7163:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+const debug = __nccwpck_require__(1159)
+const { MAX_LENGTH, MAX_SAFE_INTEGER } = __nccwpck_require__(5101)
+const { safeRe: re, t } = __nccwpck_require__(5471)
+
+const parseOptions = __nccwpck_require__(356)
+const { compareIdentifiers } = __nccwpck_require__(3348)
+
+const isPrereleaseIdentifier = (prerelease, identifier) => {
+  const identifiers = identifier.split('.')
+  if (identifiers.length > prerelease.length) {
+    return false
+  }
+
+  for (let i = 0; i < identifiers.length; i++) {
+    if (compareIdentifiers(prerelease[i], identifiers[i]) !== 0) {
+      return false
+    }
+  }
+
+  return true
+}
+
+class SemVer {
+  constructor (version, options) {
+    options = parseOptions(options)
+
+    if (version instanceof SemVer) {
+      if (version.loose === !!options.loose &&
+        version.includePrerelease === !!options.includePrerelease) {
+        return version
+      } else {
+        version = version.version
+      }
+    } else if (typeof version !== 'string') {
+      throw new TypeError(`Invalid version. Must be a string. Got type "${typeof version}".`)
+    }
+
+    if (version.length > MAX_LENGTH) {
+      throw new TypeError(
+        `version is longer than ${MAX_LENGTH} characters`
+      )
+    }
+
+    debug('SemVer', version, options)
+    this.options = options
+    this.loose = !!options.loose
+    // this isn't actually relevant for versions, but keep it so that we
+    // don't run into trouble passing this.options around.
+    this.includePrerelease = !!options.includePrerelease
+
+    const m = version.trim().match(options.loose ? re[t.LOOSE] : re[t.FULL])
+
+    if (!m) {
+      throw new TypeError(`Invalid Version: ${version}`)
+    }
+
+    this.raw = version
+
+    // these are actually numbers
+    this.major = +m[1]
+    this.minor = +m[2]
+    this.patch = +m[3]
+
+    if (this.major > MAX_SAFE_INTEGER || this.major < 0) {
+      throw new TypeError('Invalid major version')
+    }
+
+    if (this.minor > MAX_SAFE_INTEGER || this.minor < 0) {
+      throw new TypeError('Invalid minor version')
+    }
+
+    if (this.patch > MAX_SAFE_INTEGER || this.patch < 0) {
+      throw new TypeError('Invalid patch version')
+    }
+
+    // numberify any prerelease numeric ids
+    if (!m[4]) {
+      this.prerelease = []
+    } else {
+      this.prerelease = m[4].split('.').map((id) => {
+        if (/^[0-9]+$/.test(id)) {
+          const num = +id
+          if (num >= 0 && num < MAX_SAFE_INTEGER) {
+            return num
+          }
+        }
+        return id
+      })
+    }
+
+    this.build = m[5] ? m[5].split('.') : []
+    this.format()
+  }
+
+  format () {
+    this.version = `${this.major}.${this.minor}.${this.patch}`
+    if (this.prerelease.length) {
+      this.version += `-${this.prerelease.join('.')}`
+    }
+    return this.version
+  }
+
+  toString () {
+    return this.version
+  }
+
+  compare (other) {
+    debug('SemVer.compare', this.version, this.options, other)
+    if (!(other instanceof SemVer)) {
+      if (typeof other === 'string' && other === this.version) {
+        return 0
+      }
+      other = new SemVer(other, this.options)
+    }
+
+    if (other.version === this.version) {
+      return 0
+    }
+
+    return this.compareMain(other) || this.comparePre(other)
+  }
+
+  compareMain (other) {
+    if (!(other instanceof SemVer)) {
+      other = new SemVer(other, this.options)
+    }
+
+    if (this.major < other.major) {
+      return -1
+    }
+    if (this.major > other.major) {
+      return 1
+    }
+    if (this.minor < other.minor) {
+      return -1
+    }
+    if (this.minor > other.minor) {
+      return 1
+    }
+    if (this.patch < other.patch) {
+      return -1
+    }
+    if (this.patch > other.patch) {
+      return 1
+    }
+    return 0
+  }
+
+  comparePre (other) {
+    if (!(other instanceof SemVer)) {
+      other = new SemVer(other, this.options)
+    }
+
+    // NOT having a prerelease is > having one
+    if (this.prerelease.length && !other.prerelease.length) {
+      return -1
+    } else if (!this.prerelease.length && other.prerelease.length) {
+      return 1
+    } else if (!this.prerelease.length && !other.prerelease.length) {
+      return 0
+    }
+
+    let i = 0
+    do {
+      const a = this.prerelease[i]
+      const b = other.prerelease[i]
+      debug('prerelease compare', i, a, b)
+      if (a === undefined && b === undefined) {
+        return 0
+      } else if (b === undefined) {
+        return 1
+      } else if (a === undefined) {
+        return -1
+      } else if (a === b) {
+        continue
+      } else {
+        return compareIdentifiers(a, b)
+      }
+    } while (++i)
+  }
+
+  compareBuild (other) {
+    if (!(other instanceof SemVer)) {
+      other = new SemVer(other, this.options)
+    }
+
+    let i = 0
+    do {
+      const a = this.build[i]
+      const b = other.build[i]
+      debug('build compare', i, a, b)
+      if (a === undefined && b === undefined) {
+        return 0
+      } else if (b === undefined) {
+        return 1
+      } else if (a === undefined) {
+        return -1
+      } else if (a === b) {
+        continue
+      } else {
+        return compareIdentifiers(a, b)
+      }
+    } while (++i)
+  }
+
+  // preminor will bump the version up to the next minor release, and immediately
+  // down to pre-release. premajor and prepatch work the same way.
+  inc (release, identifier, identifierBase) {
+    if (release.startsWith('pre')) {
+      if (!identifier && identifierBase === false) {
+        throw new Error('invalid increment argument: identifier is empty')
+      }
+      // Avoid an invalid semver results
+      if (identifier) {
+        const match = `-${identifier}`.match(this.options.loose ? re[t.PRERELEASELOOSE] : re[t.PRERELEASE])
+        if (!match || match[1] !== identifier) {
+          throw new Error(`invalid identifier: ${identifier}`)
+        }
+      }
+    }
+
+    switch (release) {
+      case 'premajor':
+        this.prerelease.length = 0
+        this.patch = 0
+        this.minor = 0
+        this.major++
+        this.inc('pre', identifier, identifierBase)
+        break
+      case 'preminor':
+        this.prerelease.length = 0
+        this.patch = 0
+        this.minor++
+        this.inc('pre', identifier, identifierBase)
+        break
+      case 'prepatch':
+        // If this is already a prerelease, it will bump to the next version
+        // drop any prereleases that might already exist, since they are not
+        // relevant at this point.
+        this.prerelease.length = 0
+        this.inc('patch', identifier, identifierBase)
+        this.inc('pre', identifier, identifierBase)
+        break
+      // If the input is a non-prerelease version, this acts the same as
+      // prepatch.
+      case 'prerelease':
+        if (this.prerelease.length === 0) {
+          this.inc('patch', identifier, identifierBase)
+        }
+        this.inc('pre', identifier, identifierBase)
+        break
+      case 'release':
+        if (this.prerelease.length === 0) {
+          throw new Error(`version ${this.raw} is not a prerelease`)
+        }
+        this.prerelease.length = 0
+        break
+
+      case 'major':
+        // If this is a pre-major version, bump up to the same major version.
+        // Otherwise increment major.
+        // 1.0.0-5 bumps to 1.0.0
+        // 1.1.0 bumps to 2.0.0
+        if (
+          this.minor !== 0 ||
+          this.patch !== 0 ||
+          this.prerelease.length === 0
+        ) {
+          this.major++
+        }
+        this.minor = 0
+        this.patch = 0
+        this.prerelease = []
+        break
+      case 'minor':
+        // If this is a pre-minor version, bump up to the same minor version.
+        // Otherwise increment minor.
+        // 1.2.0-5 bumps to 1.2.0
+        // 1.2.1 bumps to 1.3.0
+        if (this.patch !== 0 || this.prerelease.length === 0) {
+          this.minor++
+        }
+        this.patch = 0
+        this.prerelease = []
+        break
+      case 'patch':
+        // If this is not a pre-release version, it will increment the patch.
+        // If it is a pre-release it will bump up to the same patch version.
+        // 1.2.0-5 patches to 1.2.0
+        // 1.2.0 patches to 1.2.1
+        if (this.prerelease.length === 0) {
+          this.patch++
+        }
+        this.prerelease = []
+        break
+      // This probably shouldn't be used publicly.
+      // 1.0.0 'pre' would become 1.0.0-0 which is the wrong direction.
+      case 'pre': {
+        const base = Number(identifierBase) ? 1 : 0
+
+        if (this.prerelease.length === 0) {
+          this.prerelease = [base]
+        } else {
+          let i = this.prerelease.length
+          while (--i >= 0) {
+            if (typeof this.prerelease[i] === 'number') {
+              this.prerelease[i]++
+              i = -2
+            }
+          }
+          if (i === -1) {
+            // didn't increment anything
+            if (identifier === this.prerelease.join('.') && identifierBase === false) {
+              throw new Error('invalid increment argument: identifier already exists')
+            }
+            this.prerelease.push(base)
+          }
+        }
+        if (identifier) {
+          // 1.2.0-beta.1 bumps to 1.2.0-beta.2,
+          // 1.2.0-beta.fooblz or 1.2.0-beta bumps to 1.2.0-beta.0
+          let prerelease = [identifier, base]
+          if (identifierBase === false) {
+            prerelease = [identifier]
+          }
+          if (isPrereleaseIdentifier(this.prerelease, identifier)) {
+            const prereleaseBase = this.prerelease[identifier.split('.').length]
+            if (isNaN(prereleaseBase)) {
+              this.prerelease = prerelease
+            }
+          } else {
+            this.prerelease = prerelease
+          }
+        }
+        break
+      }
+      default:
+        throw new Error(`invalid increment argument: ${release}`)
+    }
+    this.raw = this.format()
+    if (this.build.length) {
+      this.raw += `+${this.build.join('.')}`
+    }
+    return this
+  }
+}
+
+module.exports = SemVer
+
+
+/***/ }),
+
+/***/ 1799:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+const parse = __nccwpck_require__(6353)
+const clean = (version, options) => {
+  const s = parse(version.trim().replace(/^[=v]+/, ''), options)
+  return s ? s.version : null
+}
+module.exports = clean
+
+
+/***/ }),
+
+/***/ 8646:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+const eq = __nccwpck_require__(5082)
+const neq = __nccwpck_require__(4974)
+const gt = __nccwpck_require__(6599)
+const gte = __nccwpck_require__(1236)
+const lt = __nccwpck_require__(3872)
+const lte = __nccwpck_require__(6717)
+
+const cmp = (a, op, b, loose) => {
+  switch (op) {
+    case '===':
+      if (typeof a === 'object') {
+        a = a.version
+      }
+      if (typeof b === 'object') {
+        b = b.version
+      }
+      return a === b
+
+    case '!==':
+      if (typeof a === 'object') {
+        a = a.version
+      }
+      if (typeof b === 'object') {
+        b = b.version
+      }
+      return a !== b
+
+    case '':
+    case '=':
+    case '==':
+      return eq(a, b, loose)
+
+    case '!=':
+      return neq(a, b, loose)
+
+    case '>':
+      return gt(a, b, loose)
+
+    case '>=':
+      return gte(a, b, loose)
+
+    case '<':
+      return lt(a, b, loose)
+
+    case '<=':
+      return lte(a, b, loose)
+
+    default:
+      throw new TypeError(`Invalid operator: ${op}`)
+  }
+}
+module.exports = cmp
+
+
+/***/ }),
+
+/***/ 5385:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+const SemVer = __nccwpck_require__(7163)
+const parse = __nccwpck_require__(6353)
+const { safeRe: re, t } = __nccwpck_require__(5471)
+
+const coerce = (version, options) => {
+  if (version instanceof SemVer) {
+    return version
+  }
+
+  if (typeof version === 'number') {
+    version = String(version)
+  }
+
+  if (typeof version !== 'string') {
+    return null
+  }
+
+  options = options || {}
+
+  let match = null
+  if (!options.rtl) {
+    match = version.match(options.includePrerelease ? re[t.COERCEFULL] : re[t.COERCE])
+  } else {
+    // Find the right-most coercible string that does not share
+    // a terminus with a more left-ward coercible string.
+    // Eg, '1.2.3.4' wants to coerce '2.3.4', not '3.4' or '4'
+    // With includePrerelease option set, '1.2.3.4-rc' wants to coerce '2.3.4-rc', not '2.3.4'
+    //
+    // Walk through the string checking with a /g regexp
+    // Manually set the index so as to pick up overlapping matches.
+    // Stop when we get a match that ends at the string end, since no
+    // coercible string can be more right-ward without the same terminus.
+    const coerceRtlRegex = options.includePrerelease ? re[t.COERCERTLFULL] : re[t.COERCERTL]
+    let next
+    while ((next = coerceRtlRegex.exec(version)) &&
+        (!match || match.index + match[0].length !== version.length)
+    ) {
+      if (!match ||
+            next.index + next[0].length !== match.index + match[0].length) {
+        match = next
+      }
+      coerceRtlRegex.lastIndex = next.index + next[1].length + next[2].length
+    }
+    // leave it in a clean state
+    coerceRtlRegex.lastIndex = -1
+  }
+
+  if (match === null) {
+    return null
+  }
+
+  const major = match[2]
+  const minor = match[3] || '0'
+  const patch = match[4] || '0'
+  const prerelease = options.includePrerelease && match[5] ? `-${match[5]}` : ''
+  const build = options.includePrerelease && match[6] ? `+${match[6]}` : ''
+
+  return parse(`${major}.${minor}.${patch}${prerelease}${build}`, options)
+}
+module.exports = coerce
+
+
+/***/ }),
+
+/***/ 7648:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+const SemVer = __nccwpck_require__(7163)
+const compareBuild = (a, b, loose) => {
+  const versionA = new SemVer(a, loose)
+  const versionB = new SemVer(b, loose)
+  return versionA.compare(versionB) || versionA.compareBuild(versionB)
+}
+module.exports = compareBuild
+
+
+/***/ }),
+
+/***/ 6874:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+const compare = __nccwpck_require__(8469)
+const compareLoose = (a, b) => compare(a, b, true)
+module.exports = compareLoose
+
+
+/***/ }),
+
+/***/ 8469:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+const SemVer = __nccwpck_require__(7163)
+const compare = (a, b, loose) =>
+  new SemVer(a, loose).compare(new SemVer(b, loose))
+
+module.exports = compare
+
+
+/***/ }),
+
+/***/ 711:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+const parse = __nccwpck_require__(6353)
+
+const diff = (version1, version2) => {
+  const v1 = parse(version1, null, true)
+  const v2 = parse(version2, null, true)
+  const comparison = v1.compare(v2)
+
+  if (comparison === 0) {
+    return null
+  }
+
+  const v1Higher = comparison > 0
+  const highVersion = v1Higher ? v1 : v2
+  const lowVersion = v1Higher ? v2 : v1
+  const highHasPre = !!highVersion.prerelease.length
+  const lowHasPre = !!lowVersion.prerelease.length
+
+  if (lowHasPre && !highHasPre) {
+    // Going from prerelease -> no prerelease requires some special casing
+
+    // If the low version has only a major, then it will always be a major
+    // Some examples:
+    // 1.0.0-1 -> 1.0.0
+    // 1.0.0-1 -> 1.1.1
+    // 1.0.0-1 -> 2.0.0
+    if (!lowVersion.patch && !lowVersion.minor) {
+      return 'major'
+    }
+
+    // If the main part has no difference
+    if (lowVersion.compareMain(highVersion) === 0) {
+      if (lowVersion.minor && !lowVersion.patch) {
+        return 'minor'
+      }
+      return 'patch'
+    }
+  }
+
+  // add the `pre` prefix if we are going to a prerelease version
+  const prefix = highHasPre ? 'pre' : ''
+
+  if (v1.major !== v2.major) {
+    return prefix + 'major'
+  }
+
+  if (v1.minor !== v2.minor) {
+    return prefix + 'minor'
+  }
+
+  if (v1.patch !== v2.patch) {
+    return prefix + 'patch'
+  }
+
+  // high and low are prereleases
+  return 'prerelease'
+}
+
+module.exports = diff
+
+
+/***/ }),
+
+/***/ 5082:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+const compare = __nccwpck_require__(8469)
+const eq = (a, b, loose) => compare(a, b, loose) === 0
+module.exports = eq
+
+
+/***/ }),
+
+/***/ 6599:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+const compare = __nccwpck_require__(8469)
+const gt = (a, b, loose) => compare(a, b, loose) > 0
+module.exports = gt
+
+
+/***/ }),
+
+/***/ 1236:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+const compare = __nccwpck_require__(8469)
+const gte = (a, b, loose) => compare(a, b, loose) >= 0
+module.exports = gte
+
+
+/***/ }),
+
+/***/ 2338:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+const SemVer = __nccwpck_require__(7163)
+
+const inc = (version, release, options, identifier, identifierBase) => {
+  if (typeof (options) === 'string') {
+    identifierBase = identifier
+    identifier = options
+    options = undefined
+  }
+
+  try {
+    return new SemVer(
+      version instanceof SemVer ? version.version : version,
+      options
+    ).inc(release, identifier, identifierBase).version
+  } catch (er) {
+    return null
+  }
+}
+module.exports = inc
+
+
+/***/ }),
+
+/***/ 3872:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+const compare = __nccwpck_require__(8469)
+const lt = (a, b, loose) => compare(a, b, loose) < 0
+module.exports = lt
+
+
+/***/ }),
+
+/***/ 6717:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+const compare = __nccwpck_require__(8469)
+const lte = (a, b, loose) => compare(a, b, loose) <= 0
+module.exports = lte
+
+
+/***/ }),
+
+/***/ 8511:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+const SemVer = __nccwpck_require__(7163)
+const major = (a, loose) => new SemVer(a, loose).major
+module.exports = major
+
+
+/***/ }),
+
+/***/ 2603:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+const SemVer = __nccwpck_require__(7163)
+const minor = (a, loose) => new SemVer(a, loose).minor
+module.exports = minor
+
+
+/***/ }),
+
+/***/ 4974:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+const compare = __nccwpck_require__(8469)
+const neq = (a, b, loose) => compare(a, b, loose) !== 0
+module.exports = neq
+
+
+/***/ }),
+
+/***/ 6353:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+const SemVer = __nccwpck_require__(7163)
+const parse = (version, options, throwErrors = false) => {
+  if (version instanceof SemVer) {
+    return version
+  }
+  try {
+    return new SemVer(version, options)
+  } catch (er) {
+    if (!throwErrors) {
+      return null
+    }
+    throw er
+  }
+}
+
+module.exports = parse
+
+
+/***/ }),
+
+/***/ 8756:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+const SemVer = __nccwpck_require__(7163)
+const patch = (a, loose) => new SemVer(a, loose).patch
+module.exports = patch
+
+
+/***/ }),
+
+/***/ 5714:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+const parse = __nccwpck_require__(6353)
+const prerelease = (version, options) => {
+  const parsed = parse(version, options)
+  return (parsed && parsed.prerelease.length) ? parsed.prerelease : null
+}
+module.exports = prerelease
+
+
+/***/ }),
+
+/***/ 2173:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+const compare = __nccwpck_require__(8469)
+const rcompare = (a, b, loose) => compare(b, a, loose)
+module.exports = rcompare
+
+
+/***/ }),
+
+/***/ 7192:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+const compareBuild = __nccwpck_require__(7648)
+const rsort = (list, loose) => list.sort((a, b) => compareBuild(b, a, loose))
+module.exports = rsort
+
+
+/***/ }),
+
+/***/ 8011:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+const Range = __nccwpck_require__(6782)
+const satisfies = (version, range, options) => {
+  try {
+    range = new Range(range, options)
+  } catch (er) {
+    return false
+  }
+  return range.test(version)
+}
+module.exports = satisfies
+
+
+/***/ }),
+
+/***/ 7491:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+const compareBuild = __nccwpck_require__(7648)
+const sort = (list, loose) => list.sort((a, b) => compareBuild(a, b, loose))
+module.exports = sort
+
+
+/***/ }),
+
+/***/ 6114:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+const parse = __nccwpck_require__(6353)
+const constants = __nccwpck_require__(5101)
+const SemVer = __nccwpck_require__(7163)
+
+const truncate = (version, truncation, options) => {
+  if (!constants.RELEASE_TYPES.includes(truncation)) {
+    return null
+  }
+
+  const clonedVersion = cloneInputVersion(version, options)
+  return clonedVersion && doTruncation(clonedVersion, truncation)
+}
+
+const cloneInputVersion = (version, options) => {
+  const versionStringToParse = (
+    version instanceof SemVer ? version.version : version
+  )
+
+  return parse(versionStringToParse, options)
+}
+
+const doTruncation = (version, truncation) => {
+  if (isPrerelease(truncation)) {
+    return version.version
+  }
+
+  version.prerelease = []
+
+  switch (truncation) {
+    case 'major':
+      version.minor = 0
+      version.patch = 0
+      break
+    case 'minor':
+      version.patch = 0
+      break
+  }
+
+  return version.format()
+}
+
+const isPrerelease = (type) => {
+  return type.startsWith('pre')
+}
+
+module.exports = truncate
+
+
+/***/ }),
+
+/***/ 8780:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+const parse = __nccwpck_require__(6353)
+const valid = (version, options) => {
+  const v = parse(version, options)
+  return v ? v.version : null
+}
+module.exports = valid
+
+
+/***/ }),
+
+/***/ 2088:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+// just pre-load all the stuff that index.js lazily exports
+const internalRe = __nccwpck_require__(5471)
+const constants = __nccwpck_require__(5101)
+const SemVer = __nccwpck_require__(7163)
+const identifiers = __nccwpck_require__(3348)
+const parse = __nccwpck_require__(6353)
+const valid = __nccwpck_require__(8780)
+const clean = __nccwpck_require__(1799)
+const inc = __nccwpck_require__(2338)
+const diff = __nccwpck_require__(711)
+const major = __nccwpck_require__(8511)
+const minor = __nccwpck_require__(2603)
+const patch = __nccwpck_require__(8756)
+const prerelease = __nccwpck_require__(5714)
+const compare = __nccwpck_require__(8469)
+const rcompare = __nccwpck_require__(2173)
+const compareLoose = __nccwpck_require__(6874)
+const compareBuild = __nccwpck_require__(7648)
+const sort = __nccwpck_require__(7491)
+const rsort = __nccwpck_require__(7192)
+const gt = __nccwpck_require__(6599)
+const lt = __nccwpck_require__(3872)
+const eq = __nccwpck_require__(5082)
+const neq = __nccwpck_require__(4974)
+const gte = __nccwpck_require__(1236)
+const lte = __nccwpck_require__(6717)
+const cmp = __nccwpck_require__(8646)
+const coerce = __nccwpck_require__(5385)
+const truncate = __nccwpck_require__(6114)
+const Comparator = __nccwpck_require__(9379)
+const Range = __nccwpck_require__(6782)
+const satisfies = __nccwpck_require__(8011)
+const toComparators = __nccwpck_require__(4750)
+const maxSatisfying = __nccwpck_require__(3193)
+const minSatisfying = __nccwpck_require__(8595)
+const minVersion = __nccwpck_require__(1866)
+const validRange = __nccwpck_require__(4737)
+const outside = __nccwpck_require__(280)
+const gtr = __nccwpck_require__(2276)
+const ltr = __nccwpck_require__(5213)
+const intersects = __nccwpck_require__(3465)
+const simplifyRange = __nccwpck_require__(2028)
+const subset = __nccwpck_require__(1489)
+module.exports = {
+  parse,
+  valid,
+  clean,
+  inc,
+  diff,
+  major,
+  minor,
+  patch,
+  prerelease,
+  compare,
+  rcompare,
+  compareLoose,
+  compareBuild,
+  sort,
+  rsort,
+  gt,
+  lt,
+  eq,
+  neq,
+  gte,
+  lte,
+  cmp,
+  coerce,
+  truncate,
+  Comparator,
+  Range,
+  satisfies,
+  toComparators,
+  maxSatisfying,
+  minSatisfying,
+  minVersion,
+  validRange,
+  outside,
+  gtr,
+  ltr,
+  intersects,
+  simplifyRange,
+  subset,
+  SemVer,
+  re: internalRe.re,
+  src: internalRe.src,
+  tokens: internalRe.t,
+  SEMVER_SPEC_VERSION: constants.SEMVER_SPEC_VERSION,
+  RELEASE_TYPES: constants.RELEASE_TYPES,
+  compareIdentifiers: identifiers.compareIdentifiers,
+  rcompareIdentifiers: identifiers.rcompareIdentifiers,
+}
+
+
+/***/ }),
+
+/***/ 5101:
+/***/ ((module) => {
+
+
+
+// Note: this is the semver.org version of the spec that it implements
+// Not necessarily the package version of this code.
+const SEMVER_SPEC_VERSION = '2.0.0'
+
+const MAX_LENGTH = 256
+const MAX_SAFE_INTEGER = Number.MAX_SAFE_INTEGER ||
+/* istanbul ignore next */ 9007199254740991
+
+// Max safe segment length for coercion.
+const MAX_SAFE_COMPONENT_LENGTH = 16
+
+// Max safe length for a build identifier. The max length minus 6 characters for
+// the shortest version with a build 0.0.0+BUILD.
+const MAX_SAFE_BUILD_LENGTH = MAX_LENGTH - 6
+
+// ECMAScript whitespace and line terminators matched by \s.
+const WHITESPACE_CHARACTERS = [
+  '\t',
+  '\n',
+  '\v',
+  '\f',
+  '\r',
+  ' ',
+  '\u00a0',
+  '\u1680',
+  '\u2000',
+  '\u2001',
+  '\u2002',
+  '\u2003',
+  '\u2004',
+  '\u2005',
+  '\u2006',
+  '\u2007',
+  '\u2008',
+  '\u2009',
+  '\u200a',
+  '\u2028',
+  '\u2029',
+  '\u202f',
+  '\u205f',
+  '\u3000',
+  '\ufeff',
+]
+
+const RELEASE_TYPES = [
+  'major',
+  'premajor',
+  'minor',
+  'preminor',
+  'patch',
+  'prepatch',
+  'prerelease',
+]
+
+module.exports = {
+  MAX_LENGTH,
+  MAX_SAFE_COMPONENT_LENGTH,
+  MAX_SAFE_BUILD_LENGTH,
+  MAX_SAFE_INTEGER,
+  WHITESPACE_CHARACTERS,
+  RELEASE_TYPES,
+  SEMVER_SPEC_VERSION,
+  FLAG_INCLUDE_PRERELEASE: 0b001,
+  FLAG_LOOSE: 0b010,
+}
+
+
+/***/ }),
+
+/***/ 1159:
+/***/ ((module) => {
+
+
+
+const debug = (
+  typeof process === 'object' &&
+  process.env &&
+  process.env.NODE_DEBUG &&
+  /\bsemver\b/i.test(process.env.NODE_DEBUG)
+) ? (...args) => console.error('SEMVER', ...args)
+  : () => {}
+
+module.exports = debug
+
+
+/***/ }),
+
+/***/ 3348:
+/***/ ((module) => {
+
+
+
+const numeric = /^[0-9]+$/
+const compareIdentifiers = (a, b) => {
+  if (typeof a === 'number' && typeof b === 'number') {
+    return a === b ? 0 : a < b ? -1 : 1
+  }
+
+  const anum = numeric.test(a)
+  const bnum = numeric.test(b)
+
+  if (anum && bnum) {
+    a = +a
+    b = +b
+  }
+
+  return a === b ? 0
+    : (anum && !bnum) ? -1
+    : (bnum && !anum) ? 1
+    : a < b ? -1
+    : 1
+}
+
+const rcompareIdentifiers = (a, b) => compareIdentifiers(b, a)
+
+module.exports = {
+  compareIdentifiers,
+  rcompareIdentifiers,
+}
+
+
+/***/ }),
+
+/***/ 1383:
+/***/ ((module) => {
+
+
+
+class LRUCache {
+  constructor () {
+    this.max = 1000
+    this.map = new Map()
+  }
+
+  get (key) {
+    const value = this.map.get(key)
+    if (value === undefined) {
+      return undefined
+    } else {
+      // Remove the key from the map and add it to the end
+      this.map.delete(key)
+      this.map.set(key, value)
+      return value
+    }
+  }
+
+  delete (key) {
+    return this.map.delete(key)
+  }
+
+  set (key, value) {
+    const deleted = this.delete(key)
+
+    if (!deleted && value !== undefined) {
+      // If cache is full, delete the least recently used item
+      if (this.map.size >= this.max) {
+        const firstKey = this.map.keys().next().value
+        this.delete(firstKey)
+      }
+
+      this.map.set(key, value)
+    }
+
+    return this
+  }
+}
+
+module.exports = LRUCache
+
+
+/***/ }),
+
+/***/ 356:
+/***/ ((module) => {
+
+
+
+// parse out just the options we care about
+const looseOption = Object.freeze({ loose: true })
+const emptyOpts = Object.freeze({ })
+const parseOptions = options => {
+  if (!options) {
+    return emptyOpts
+  }
+
+  if (typeof options !== 'object') {
+    return looseOption
+  }
+
+  return options
+}
+module.exports = parseOptions
+
+
+/***/ }),
+
+/***/ 5471:
+/***/ ((module, exports, __nccwpck_require__) => {
+
+
+
+const {
+  MAX_SAFE_COMPONENT_LENGTH,
+  MAX_SAFE_BUILD_LENGTH,
+  MAX_LENGTH,
+} = __nccwpck_require__(5101)
+const debug = __nccwpck_require__(1159)
+exports = module.exports = {}
+
+// The actual regexps go on exports.re
+const re = exports.re = []
+const safeRe = exports.safeRe = []
+const src = exports.src = []
+const safeSrc = exports.safeSrc = []
+const t = exports.t = {}
+let R = 0
+
+const LETTERDASHNUMBER = '[a-zA-Z0-9-]'
+
+// Replace some greedy regex tokens to prevent regex dos issues. These regex are
+// used internally via the safeRe object since all inputs in this library get
+// normalized first to trim and collapse all extra whitespace. The original
+// regexes are exported for userland consumption and lower level usage. A
+// future breaking change could export the safer regex only with a note that
+// all input should have extra whitespace removed.
+const safeRegexReplacements = [
+  ['\\s', 1],
+  ['\\d', MAX_LENGTH],
+  [LETTERDASHNUMBER, MAX_SAFE_BUILD_LENGTH],
+]
+
+const makeSafeRegex = (value) => {
+  for (const [token, max] of safeRegexReplacements) {
+    value = value
+      .split(`${token}*`).join(`${token}{0,${max}}`)
+      .split(`${token}+`).join(`${token}{1,${max}}`)
+  }
+  return value
+}
+
+const createToken = (name, value, isGlobal) => {
+  const safe = makeSafeRegex(value)
+  const index = R++
+  debug(name, index, value)
+  t[name] = index
+  src[index] = value
+  safeSrc[index] = safe
+  re[index] = new RegExp(value, isGlobal ? 'g' : undefined)
+  safeRe[index] = new RegExp(safe, isGlobal ? 'g' : undefined)
+}
+
+// The following Regular Expressions can be used for tokenizing,
+// validating, and parsing SemVer version strings.
+
+// ## Numeric Identifier
+// A single `0`, or a non-zero digit followed by zero or more digits.
+
+createToken('NUMERICIDENTIFIER', '0|[1-9]\\d*')
+createToken('NUMERICIDENTIFIERLOOSE', '\\d+')
+
+// ## Non-numeric Identifier
+// Zero or more digits, followed by a letter or hyphen, and then zero or
+// more letters, digits, or hyphens.
+
+createToken('NONNUMERICIDENTIFIER', `\\d*[a-zA-Z-]${LETTERDASHNUMBER}*`)
+
+// ## Main Version
+// Three dot-separated numeric identifiers.
+
+createToken('MAINVERSION', `(${src[t.NUMERICIDENTIFIER]})\\.` +
+                   `(${src[t.NUMERICIDENTIFIER]})\\.` +
+                   `(${src[t.NUMERICIDENTIFIER]})`)
+
+createToken('MAINVERSIONLOOSE', `(${src[t.NUMERICIDENTIFIERLOOSE]})\\.` +
+                        `(${src[t.NUMERICIDENTIFIERLOOSE]})\\.` +
+                        `(${src[t.NUMERICIDENTIFIERLOOSE]})`)
+
+// ## Pre-release Version Identifier
+// A numeric identifier, or a non-numeric identifier.
+// Non-numeric identifiers include numeric identifiers but can be longer.
+// Therefore non-numeric identifiers must go first.
+
+createToken('PRERELEASEIDENTIFIER', `(?:${src[t.NONNUMERICIDENTIFIER]
+}|${src[t.NUMERICIDENTIFIER]})`)
+
+createToken('PRERELEASEIDENTIFIERLOOSE', `(?:${src[t.NONNUMERICIDENTIFIER]
+}|${src[t.NUMERICIDENTIFIERLOOSE]})`)
+
+// ## Pre-release Version
+// Hyphen, followed by one or more dot-separated pre-release version
+// identifiers.
+
+createToken('PRERELEASE', `(?:-(${src[t.PRERELEASEIDENTIFIER]
+}(?:\\.${src[t.PRERELEASEIDENTIFIER]})*))`)
+
+createToken('PRERELEASELOOSE', `(?:-?(${src[t.PRERELEASEIDENTIFIERLOOSE]
+}(?:\\.${src[t.PRERELEASEIDENTIFIERLOOSE]})*))`)
+
+// ## Build Metadata Identifier
+// Any combination of digits, letters, or hyphens.
+
+createToken('BUILDIDENTIFIER', `${LETTERDASHNUMBER}+`)
+
+// ## Build Metadata
+// Plus sign, followed by one or more period-separated build metadata
+// identifiers.
+
+createToken('BUILD', `(?:\\+(${src[t.BUILDIDENTIFIER]
+}(?:\\.${src[t.BUILDIDENTIFIER]})*))`)
+
+// ## Full Version String
+// A main version, followed optionally by a pre-release version and
+// build metadata.
+
+// Note that the only major, minor, patch, and pre-release sections of
+// the version string are capturing groups.  The build metadata is not a
+// capturing group, because it should not ever be used in version
+// comparison.
+
+createToken('FULLPLAIN', `v?${src[t.MAINVERSION]
+}${src[t.PRERELEASE]}?${
+  src[t.BUILD]}?`)
+
+createToken('FULL', `^${src[t.FULLPLAIN]}$`)
+
+// like full, but allows v1.2.3 and =1.2.3, which people do sometimes.
+// also, 1.0.0alpha1 (prerelease without the hyphen) which is pretty
+// common in the npm registry.
+createToken('LOOSEPLAIN', `[v=\\s]*${src[t.MAINVERSIONLOOSE]
+}${src[t.PRERELEASELOOSE]}?${
+  src[t.BUILD]}?`)
+
+createToken('LOOSE', `^${src[t.LOOSEPLAIN]}$`)
+
+createToken('GTLT', '((?:<|>)?=?)')
+
+// Something like "2.*" or "1.2.x".
+// Note that "x.x" is a valid xRange identifier, meaning "any version"
+// Only the first item is strictly required.
+createToken('XRANGEIDENTIFIERLOOSE', `${src[t.NUMERICIDENTIFIERLOOSE]}|x|X|\\*`)
+createToken('XRANGEIDENTIFIER', `${src[t.NUMERICIDENTIFIER]}|x|X|\\*`)
+
+createToken('XRANGEPLAIN', `[v=\\s]*(${src[t.XRANGEIDENTIFIER]})` +
+                   `(?:\\.(${src[t.XRANGEIDENTIFIER]})` +
+                   `(?:\\.(${src[t.XRANGEIDENTIFIER]})` +
+                   `(?:${src[t.PRERELEASE]})?${
+                     src[t.BUILD]}?` +
+                   `)?)?`)
+
+createToken('XRANGEPLAINLOOSE', `[v=\\s]*(${src[t.XRANGEIDENTIFIERLOOSE]})` +
+                        `(?:\\.(${src[t.XRANGEIDENTIFIERLOOSE]})` +
+                        `(?:\\.(${src[t.XRANGEIDENTIFIERLOOSE]})` +
+                        `(?:${src[t.PRERELEASELOOSE]})?${
+                          src[t.BUILD]}?` +
+                        `)?)?`)
+
+createToken('XRANGE', `^${src[t.GTLT]}\\s*${src[t.XRANGEPLAIN]}$`)
+createToken('XRANGELOOSE', `^${src[t.GTLT]}\\s*${src[t.XRANGEPLAINLOOSE]}$`)
+
+// Coercion.
+// Extract anything that could conceivably be a part of a valid semver
+createToken('COERCEPLAIN', `${'(^|[^\\d])' +
+              '(\\d{1,'}${MAX_SAFE_COMPONENT_LENGTH}})` +
+              `(?:\\.(\\d{1,${MAX_SAFE_COMPONENT_LENGTH}}))?` +
+              `(?:\\.(\\d{1,${MAX_SAFE_COMPONENT_LENGTH}}))?`)
+createToken('COERCE', `${src[t.COERCEPLAIN]}(?:$|[^\\d])`)
+createToken('COERCEFULL', src[t.COERCEPLAIN] +
+              `(?:${src[t.PRERELEASE]})?` +
+              `(?:${src[t.BUILD]})?` +
+              `(?:$|[^\\d])`)
+createToken('COERCERTL', src[t.COERCE], true)
+createToken('COERCERTLFULL', src[t.COERCEFULL], true)
+
+// Tilde ranges.
+// Meaning is "reasonably at or greater than"
+createToken('LONETILDE', '(?:~>?)')
+
+createToken('TILDETRIM', `(\\s*)${src[t.LONETILDE]}\\s+`, true)
+exports.tildeTrimReplace = '$1~'
+
+createToken('TILDE', `^${src[t.LONETILDE]}${src[t.XRANGEPLAIN]}$`)
+createToken('TILDELOOSE', `^${src[t.LONETILDE]}${src[t.XRANGEPLAINLOOSE]}$`)
+
+// Caret ranges.
+// Meaning is "at least and backwards compatible with"
+createToken('LONECARET', '(?:\\^)')
+
+createToken('CARETTRIM', `(\\s*)${src[t.LONECARET]}\\s+`, true)
+exports.caretTrimReplace = '$1^'
+
+createToken('CARET', `^${src[t.LONECARET]}${src[t.XRANGEPLAIN]}$`)
+createToken('CARETLOOSE', `^${src[t.LONECARET]}${src[t.XRANGEPLAINLOOSE]}$`)
+
+// A simple gt/lt/eq thing, or just "" to indicate "any version"
+createToken('COMPARATORLOOSE', `^${src[t.GTLT]}\\s*(${src[t.LOOSEPLAIN]})$|^$`)
+createToken('COMPARATOR', `^${src[t.GTLT]}\\s*(${src[t.FULLPLAIN]})$|^$`)
+
+// An expression to strip any whitespace between the gtlt and the thing
+// it modifies, so that `> 1.2.3` ==> `>1.2.3`
+createToken('COMPARATORTRIM', `(\\s*)${src[t.GTLT]
+}\\s*(${src[t.LOOSEPLAIN]}|${src[t.XRANGEPLAIN]})`, true)
+exports.comparatorTrimReplace = '$1$2$3'
+
+// Something like `1.2.3 - 1.2.4`
+// Note that these all use the loose form, because they'll be
+// checked against either the strict or loose comparator form
+// later.
+createToken('HYPHENRANGE', `^\\s*(${src[t.XRANGEPLAIN]})` +
+                   `\\s+-\\s+` +
+                   `(${src[t.XRANGEPLAIN]})` +
+                   `\\s*$`)
+
+createToken('HYPHENRANGELOOSE', `^\\s*(${src[t.XRANGEPLAINLOOSE]})` +
+                        `\\s+-\\s+` +
+                        `(${src[t.XRANGEPLAINLOOSE]})` +
+                        `\\s*$`)
+
+// Star ranges basically just allow anything at all.
+createToken('STAR', '(<|>)?=?\\s*\\*')
+// >=0.0.0 is like a star
+createToken('GTE0', '^\\s*>=\\s*0\\.0\\.0\\s*$')
+createToken('GTE0PRE', '^\\s*>=\\s*0\\.0\\.0-0\\s*$')
+
+
+/***/ }),
+
+/***/ 9737:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+// @ts-check
+
+
+// Reproduce safeRe[COMPARATORTRIM] replacement boundaries, not version
+// validation. Each end-index finder returns an exclusive end, or its start
+// on no match.
+// Positions count from zero. An end of 3 means characters 0, 1, and 2 were read;
+// range.slice(start, end) gives the matched text, not a converted number.
+const {
+  MAX_LENGTH,
+  MAX_SAFE_BUILD_LENGTH,
+  WHITESPACE_CHARACTERS,
+} = __nccwpck_require__(5101)
+
+/**
+ * Remembers the last two rows of digits so their characters need not be reread.
+ * Positions start at -1 until a row has been found.
+ *
+ * @typedef {object} DigitRunCache
+ * @property {number} start The first character of the most recently found row.
+ * @property {number} end The position after that row's last character.
+ * @property {number} previousStart The first character of the previous row.
+ * @property {number} previousEnd The position after the previous row.
+ */
+
+// One entry per UTF-16 code unit keeps membership checks constant-time.
+const whitespace = new Uint8Array(0x10000)
+for (const char of WHITESPACE_CHARACTERS) {
+  whitespace[char.charCodeAt(0)] = 1
+}
+
+/**
+ * Checks whether a character is whitespace, like a space, tab, or newline.
+ * Looking past the end of the string returns false.
+ *
+ * @param {string|undefined} char One character, or undefined past the string's end.
+ * @returns {boolean} Whether the character is whitespace.
+ * @example isWhitespace(' ') // true
+ * @example isWhitespace('1') // false
+ */
+const isWhitespace = char =>
+  char !== undefined && whitespace[char.charCodeAt(0)] === 1
+
+/**
+ * Checks for v, =, or whitespace before the version number.
+ * These are historical version prefixes, not range operators:
+ * < and > are handled separately, as are tilde and caret ranges.
+ *
+ * @param {string|undefined} char One character to check.
+ * @returns {boolean} Whether the character can belong to a version prefix.
+ * @example isVersionPrefix('=') // true
+ * @example isVersionPrefix('>') // false
+ */
+const isVersionPrefix = char =>
+  char === 'v' ||
+  char === '=' ||
+  isWhitespace(char)
+
+/**
+ * Checks whether a character is one of the digits 0 through 9.
+ *
+ * @param {string|undefined} char One character to check.
+ * @returns {boolean} Whether the character is an ASCII digit.
+ * @example isDigit('7') // true
+ * @example isDigit('.') // false
+ */
+const isDigit = char => char !== undefined && char >= '0' && char <= '9'
+
+/**
+ * Checks whether a character is an English letter, uppercase or lowercase.
+ *
+ * @param {string|undefined} char One character to check.
+ * @returns {boolean} Whether the character is an ASCII letter.
+ * @example isLetter('b') // true
+ * @example isLetter('7') // false
+ */
+const isLetter = char =>
+  char !== undefined && (
+    (char >= 'a' && char <= 'z') ||
+    (char >= 'A' && char <= 'Z')
+  )
+
+/**
+ * Checks for a letter, digit, or hyphen: the characters allowed inside
+ * prerelease and build names such as beta-1.
+ *
+ * @param {string|undefined} char One character to check.
+ * @returns {boolean} Whether the character can be part of an identifier.
+ * @example isIdentifierCharacter('-') // true
+ * @example isIdentifierCharacter('.') // false; dots separate identifiers
+ */
+const isIdentifierCharacter = char => isDigit(char) || isLetter(char) || char === '-'
+
+/**
+ * Checks whether a version component can begin here: with a digit or
+ * a wildcard such as x, X, or *.
+ *
+ * @param {string|undefined} char One character to check.
+ * @returns {boolean} Whether a number or wildcard can start with this character.
+ * @example isVersionStart('x') // true
+ * @example isVersionStart('v') // false; v belongs to the prefix
+ */
+const isVersionStart = char =>
+  isDigit(char) ||
+  char === 'x' ||
+  char === 'X' ||
+  char === '*'
+
+/**
+ * Finds the end of a row of digits, but returns no more than limit digits.
+ * Remembers the last two rows so looking at them again does not reread them.
+ *
+ * @param {string} range The text to read; it is not changed.
+ * @param {number} start The position of the first character to check.
+ * @param {number} limit The most digit characters the returned match can include.
+ * @param {DigitRunCache} digitRuns Shared cache of digit-run positions, updated in place.
+ * @returns {number} The position after the matched digits, or start if none match.
+ * @example findDigitsEndIndex('123abc', 0, 10, digitRuns) // 3, pointing at a
+ * @example findDigitsEndIndex('123abc', 0, 2, digitRuns) // 2, pointing at the unread 3
+ */
+const findDigitsEndIndex = (range, start, limit, digitRuns) => {
+  if (!isDigit(range[start])) {
+    return start
+  }
+  if (start >= digitRuns.start && start < digitRuns.end) {
+    return Math.min(start + limit, digitRuns.end)
+  }
+  if (start >= digitRuns.previousStart && start < digitRuns.previousEnd) {
+    return Math.min(start + limit, digitRuns.previousEnd)
+  }
+  let end = start + 1
+  while (isDigit(range[end])) {
+    end++
+  }
+  // A failed full version can rewind from its second run to its first.
+  digitRuns.previousStart = digitRuns.start
+  digitRuns.previousEnd = digitRuns.end
+  digitRuns.start = start
+  digitRuns.end = end
+  return Math.min(start + limit, end)
+}
+
+/**
+ * Reads a number using the old regex's length and leading-zero rules.
+ * Strict mode reads just the first zero in 012; loose mode can read all three.
+ *
+ * @param {string} range The text to read; it is not changed.
+ * @param {number} start The position where the number should begin.
+ * @param {boolean} loose Whether to allow leading zeros.
+ * @param {DigitRunCache} digitRuns Shared digit-run cache, updated as needed.
+ * @returns {number} The position after the matched digits, not their numeric value.
+ * @example findVersionNumberEndIndex('012', 0, false, digitRuns) // 1
+ * @example findVersionNumberEndIndex('012', 0, true, digitRuns) // 3
+ */
+const findVersionNumberEndIndex = (range, start, loose, digitRuns) => {
+  if (!loose && range[start] === '0') {
+    return start + 1
+  }
+  // Strict syntax allows an initial nonzero digit plus MAX_LENGTH digits.
+  return findDigitsEndIndex(range, start, loose ? MAX_LENGTH : MAX_LENGTH + 1, digitRuns)
+}
+
+/**
+ * Reads one piece of a prerelease name, such as beta or 1 in beta.1.
+ * Tries the letter-or-hyphen form first, then the number-only form.
+ *
+ * @param {string} range The text to read; it is not changed.
+ * @param {number} start The position where the identifier should begin.
+ * @param {boolean} loose Whether numeric identifiers may have leading zeros.
+ * @param {DigitRunCache} digitRuns Shared digit-run cache, updated as needed.
+ * @returns {number} The position after the identifier, or start if none matches.
+ * @example findPrereleaseIdentifierEndIndex('beta.1', 0, false, digitRuns) // 4, at the dot
+ * @example findPrereleaseIdentifierEndIndex('001beta', 0, false, digitRuns) // 7
+ */
+const findPrereleaseIdentifierEndIndex = (range, start, loose, digitRuns) => {
+  const digitsEnd = findDigitsEndIndex(range, start, MAX_LENGTH, digitRuns)
+  // The legacy regex tries a nonnumeric identifier before a numeric one.
+  if (isLetter(range[digitsEnd]) || range[digitsEnd] === '-') {
+    let end = digitsEnd + 1
+    const limit = end + MAX_SAFE_BUILD_LENGTH
+    while (end < limit && isIdentifierCharacter(range[end])) {
+      end++
+    }
+    return end
+  }
+  return findVersionNumberEndIndex(range, start, loose, digitRuns)
+}
+
+/**
+ * Reads a prerelease suffix such as -beta.1, one dot-separated piece at a time.
+ * Loose mode also allows the name without its opening hyphen.
+ *
+ * @param {string} range The text to read; it is not changed.
+ * @param {number} start The position where the suffix should begin, including -.
+ * @param {boolean} loose Whether the opening hyphen is optional and zeros allowed.
+ * @param {DigitRunCache} digitRuns Shared digit-run cache, updated as needed.
+ * @returns {number} The position after the matched suffix, or start if absent.
+ * @example findPrereleaseEndIndex('-beta.1+sha', 0, false, digitRuns) // 7, at the plus
+ * @example findPrereleaseEndIndex('beta', 0, false, digitRuns) // 0; no opening hyphen
+ */
+const findPrereleaseEndIndex = (range, start, loose, digitRuns) => {
+  const hyphen = range[start] === '-'
+  if (!loose && !hyphen) {
+    return start
+  }
+  const identifierStart = start + (hyphen ? 1 : 0)
+  let end = findPrereleaseIdentifierEndIndex(range, identifierStart, loose, digitRuns)
+  if (end === identifierStart) {
+    if (!loose || !hyphen) {
+      return start
+    }
+    // In loose syntax, a lone hyphen can itself be the identifier.
+    end = findPrereleaseIdentifierEndIndex(range, start, loose, digitRuns)
+  }
+  while (range[end] === '.') {
+    const next = findPrereleaseIdentifierEndIndex(range, end + 1, loose, digitRuns)
+    if (next === end + 1) {
+      break
+    }
+    end = next
+  }
+  return end
+}
+
+/**
+ * Reads one build-name piece, such as sha or 123 in +sha.123.
+ * Stops at a disallowed character or the old regex's length limit.
+ *
+ * @param {string} range The text to read; it is not changed.
+ * @param {number} start The position where the identifier should begin.
+ * @returns {number} The position after the identifier, or start if none matches.
+ * @example findBuildIdentifierEndIndex('sha.123', 0) // 3, at the dot
+ * @example findBuildIdentifierEndIndex('001', 0) // 3; leading zeros are allowed
+ */
+const findBuildIdentifierEndIndex = (range, start) => {
+  let end = start
+  while (end - start < MAX_SAFE_BUILD_LENGTH && isIdentifierCharacter(range[end])) {
+    end++
+  }
+  return end
+}
+
+/**
+ * Reads optional build metadata such as +sha.123.
+ * Leaves the position unchanged if there is no plus sign followed by a name.
+ *
+ * @param {string} range The text to read; it is not changed.
+ * @param {number} start The position where the opening + should be.
+ * @returns {number} The position after the matched metadata, or start if absent.
+ * @example findBuildEndIndex('+sha.123 <2', 0) // 8, at the space
+ * @example findBuildEndIndex('+', 0) // 0; a plus sign alone is not a match
+ */
+const findBuildEndIndex = (range, start) => {
+  if (range[start] !== '+') {
+    return start
+  }
+  let end = findBuildIdentifierEndIndex(range, start + 1)
+  if (end === start + 1) {
+    return start
+  }
+  while (range[end] === '.') {
+    const next = findBuildIdentifierEndIndex(range, end + 1)
+    if (next === end + 1) {
+      break
+    }
+    end = next
+  }
+  return end
+}
+
+/**
+ * Reads three numbers separated by dots, then any prerelease and build suffixes.
+ * Uses loose rules, so forms such as 01.02.03beta can match here.
+ *
+ * @param {string} range The text to read; it is not changed.
+ * @param {number} start The position of the first number, after any prefix.
+ * @param {DigitRunCache} digitRuns Shared digit-run cache, updated as needed.
+ * @returns {number} The position after the version match, or start if none matches.
+ * @example findLooseFullVersionEndIndex('1.2.3-beta+sha <2', 0, digitRuns) // 14
+ * @example findLooseFullVersionEndIndex('1.2', 0, digitRuns) // 0; needs three numbers
+ */
+const findLooseFullVersionEndIndex = (range, start, digitRuns) => {
+  let end = start
+  for (let component = 0; component < 3; component++) {
+    const next = findVersionNumberEndIndex(range, end, true, digitRuns)
+    if (next === end) {
+      return start
+    }
+    end = next
+    if (component < 2) {
+      if (range[end] !== '.') {
+        return start
+      }
+      end++
+    }
+  }
+  const prereleaseEnd = findPrereleaseEndIndex(range, end, true, digitRuns)
+  return findBuildEndIndex(range, prereleaseEnd)
+}
+
+/**
+ * Reads one component of a partial or wildcard version, such as 2 or x in 2.x.
+ * Numbers use strict leading-zero rules; wildcards take up one character.
+ *
+ * @param {string} range The text to read; it is not changed.
+ * @param {number} start The position where the component should begin.
+ * @param {DigitRunCache} digitRuns Shared digit-run cache, updated as needed.
+ * @returns {number} The position after the component, or start if none matches.
+ * @example findPartialVersionComponentEndIndex('2.x', 0, digitRuns) // 1, at the dot
+ * @example findPartialVersionComponentEndIndex('2.x', 2, digitRuns) // 3, after x
+ */
+const findPartialVersionComponentEndIndex = (range, start, digitRuns) => {
+  if (isDigit(range[start])) {
+    return findVersionNumberEndIndex(range, start, false, digitRuns)
+  }
+  return isVersionStart(range[start]) ? start + 1 : start
+}
+
+/**
+ * Reads up to three components, allowing forms such as 1, 1.2, or 1.x.
+ * After the third component, also reads any strict prerelease and build suffixes.
+ *
+ * @param {string} range The text to read; it is not changed.
+ * @param {number} start The position of a number or wildcard, after any prefix.
+ * @param {DigitRunCache} digitRuns Shared digit-run cache, updated as needed.
+ * @returns {number} The position after the matched version text.
+ * @example findPartialVersionEndIndex('1.x <2', 0, digitRuns) // 3, at the space
+ * @example findPartialVersionEndIndex('1.', 0, digitRuns) // 1; the trailing dot is unread
+ */
+const findPartialVersionEndIndex = (range, start, digitRuns) => {
+  let end = findPartialVersionComponentEndIndex(range, start, digitRuns)
+  for (let component = 0; component < 2; component++) {
+    if (range[end] !== '.') {
+      return end
+    }
+    const next = findPartialVersionComponentEndIndex(range, end + 1, digitRuns)
+    if (next === end + 1) {
+      return end
+    }
+    end = next
+  }
+  const prereleaseEnd = findPrereleaseEndIndex(range, end, false, digitRuns)
+  return findBuildEndIndex(range, prereleaseEnd)
+}
+
+/**
+ * Finds where a version match ends, without deciding whether the range is valid.
+ * Tries a loose full version first, then a partial or wildcard version, just
+ * like the old regex's LOOSEPLAIN and XRANGEPLAIN alternatives.
+ *
+ * @param {string} range The text to read; it is not changed.
+ * @param {number} start The position of a number or wildcard, after any prefix.
+ * @param {DigitRunCache} digitRuns Shared digit-run cache, updated as needed.
+ * @returns {number} The position where scanning the next candidate can resume.
+ * @example findVersionEndIndex('1.2.3 <2', 0, digitRuns) // 5, at the space
+ * @example findVersionEndIndex('1.x <2', 0, digitRuns) // 3, at the space
+ */
+const findVersionEndIndex = (range, start, digitRuns) => {
+  const fullVersionEnd = findLooseFullVersionEndIndex(range, start, digitRuns)
+  return fullVersionEnd !== start
+    ? fullVersionEnd
+    : findPartialVersionEndIndex(range, start, digitRuns)
+}
+
+/**
+ * Finds the one whitespace character the old replacement would remove.
+ * Keeps leading whitespace, skips an optional operator, and checks immediately
+ * after it. Returns -1 if there is nothing to remove.
+ *
+ * @param {string} range The text containing a candidate already found by the caller.
+ * @param {number} matchStart The candidate's position, including leading whitespace.
+ * @returns {number} The position of the removable whitespace, or -1 if absent.
+ * @example findRemovableWhitespaceIndex(' > 1', 0) // 2; keep the space at position 0
+ * @example findRemovableWhitespaceIndex('>1', 0) // -1
+ */
+const findRemovableWhitespaceIndex = (range, matchStart) => {
+  let position = matchStart
+  if (isWhitespace(range[position])) {
+    position++
+  }
+  if (range[position] === '<' || range[position] === '>') {
+    position++
+  }
+  if (range[position] === '=') {
+    position++
+  }
+  return isWhitespace(range[position]) ? position : -1
+}
+
+/**
+ * Joins an operator to its version, turning > 1.2.3 into >1.2.3.
+ * Copies everything else according to the old regex's matching rules.
+ * Moves forward through prefixes and whole versions to avoid repeatedly
+ * searching the same characters on long inputs.
+ *
+ * @param {string} range The range text to process; the original string is unchanged.
+ * @returns {string} The range with matched operator whitespace removed.
+ * @example trimComparatorWhitespace('> 1.2.3 < 2') // '>1.2.3 <2'
+ * @example trimComparatorWhitespace('> invalid') // '> invalid'
+ */
+const trimComparatorWhitespace = range => {
+  let result = ''
+  let copyFrom = 0
+  let cursor = 0
+  const digitRuns = { start: -1, end: -1, previousStart: -1, previousEnd: -1 }
+
+  while (cursor < range.length) {
+    const matchStart = cursor
+    if (range[cursor] === '<' || range[cursor] === '>') {
+      cursor++
+    } else if (!isVersionPrefix(range[cursor]) && !isVersionStart(range[cursor])) {
+      cursor++
+      continue
+    }
+
+    // Consume a v/=/whitespace run once, even when no version follows it.
+    while (cursor < range.length && isVersionPrefix(range[cursor])) {
+      cursor++
+    }
+    if (!isVersionStart(range[cursor])) {
+      continue
+    }
+
+    const whitespacePosition = findRemovableWhitespaceIndex(range, matchStart)
+    if (whitespacePosition !== -1) {
+      result += range.slice(copyFrom, whitespacePosition)
+      copyFrom = whitespacePosition + 1
+    }
+
+    // Skip the entire match, so a prerelease's trailing v cannot be
+    // reconsidered as the prefix of another version.
+    cursor = findVersionEndIndex(range, cursor, digitRuns)
+  }
+
+  return result + range.slice(copyFrom)
+}
+
+module.exports = trimComparatorWhitespace
+
+
+/***/ }),
+
+/***/ 2276:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+// Determine if version is greater than all the versions possible in the range.
+const outside = __nccwpck_require__(280)
+const gtr = (version, range, options) => outside(version, range, '>', options)
+module.exports = gtr
+
+
+/***/ }),
+
+/***/ 3465:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+const Range = __nccwpck_require__(6782)
+const intersects = (r1, r2, options) => {
+  r1 = new Range(r1, options)
+  r2 = new Range(r2, options)
+  return r1.intersects(r2, options)
+}
+module.exports = intersects
+
+
+/***/ }),
+
+/***/ 5213:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+const outside = __nccwpck_require__(280)
+// Determine if version is less than all the versions possible in the range
+const ltr = (version, range, options) => outside(version, range, '<', options)
+module.exports = ltr
+
+
+/***/ }),
+
+/***/ 3193:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+const SemVer = __nccwpck_require__(7163)
+const Range = __nccwpck_require__(6782)
+
+const maxSatisfying = (versions, range, options) => {
+  let max = null
+  let maxSV = null
+  let rangeObj = null
+  try {
+    rangeObj = new Range(range, options)
+  } catch (er) {
+    return null
+  }
+  versions.forEach((v) => {
+    if (rangeObj.test(v)) {
+      // satisfies(v, range, options)
+      if (!max || maxSV.compare(v) === -1) {
+        // compare(max, v, true)
+        max = v
+        maxSV = new SemVer(max, options)
+      }
+    }
+  })
+  return max
+}
+module.exports = maxSatisfying
+
+
+/***/ }),
+
+/***/ 8595:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+const SemVer = __nccwpck_require__(7163)
+const Range = __nccwpck_require__(6782)
+const minSatisfying = (versions, range, options) => {
+  let min = null
+  let minSV = null
+  let rangeObj = null
+  try {
+    rangeObj = new Range(range, options)
+  } catch (er) {
+    return null
+  }
+  versions.forEach((v) => {
+    if (rangeObj.test(v)) {
+      // satisfies(v, range, options)
+      if (!min || minSV.compare(v) === 1) {
+        // compare(min, v, true)
+        min = v
+        minSV = new SemVer(min, options)
+      }
+    }
+  })
+  return min
+}
+module.exports = minSatisfying
+
+
+/***/ }),
+
+/***/ 1866:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+const SemVer = __nccwpck_require__(7163)
+const Range = __nccwpck_require__(6782)
+const gt = __nccwpck_require__(6599)
+
+const minVersion = (range, loose) => {
+  range = new Range(range, loose)
+
+  let minver = new SemVer('0.0.0')
+  if (range.test(minver)) {
+    return minver
+  }
+
+  minver = new SemVer('0.0.0-0')
+  if (range.test(minver)) {
+    return minver
+  }
+
+  minver = null
+  for (let i = 0; i < range.set.length; ++i) {
+    const comparators = range.set[i]
+
+    let setMin = null
+    comparators.forEach((comparator) => {
+      // Clone to avoid manipulating the comparator's semver object.
+      const compver = new SemVer(comparator.semver.version)
+      switch (comparator.operator) {
+        case '>':
+          if (compver.prerelease.length === 0) {
+            compver.patch++
+          } else {
+            compver.prerelease.push(0)
+          }
+          compver.raw = compver.format()
+          /* fallthrough */
+        case '':
+        case '>=':
+          if (!setMin || gt(compver, setMin)) {
+            setMin = compver
+          }
+          break
+        case '<':
+        case '<=':
+          /* Ignore maximum versions */
+          break
+        /* istanbul ignore next */
+        default:
+          throw new Error(`Unexpected operation: ${comparator.operator}`)
+      }
+    })
+    if (setMin && (!minver || gt(minver, setMin))) {
+      minver = setMin
+    }
+  }
+
+  if (minver && range.test(minver)) {
+    return minver
+  }
+
+  return null
+}
+module.exports = minVersion
+
+
+/***/ }),
+
+/***/ 280:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+const SemVer = __nccwpck_require__(7163)
+const Comparator = __nccwpck_require__(9379)
+const { ANY } = Comparator
+const Range = __nccwpck_require__(6782)
+const satisfies = __nccwpck_require__(8011)
+const gt = __nccwpck_require__(6599)
+const lt = __nccwpck_require__(3872)
+const lte = __nccwpck_require__(6717)
+const gte = __nccwpck_require__(1236)
+
+const outside = (version, range, hilo, options) => {
+  version = new SemVer(version, options)
+  range = new Range(range, options)
+
+  let gtfn, ltefn, ltfn, comp, ecomp
+  switch (hilo) {
+    case '>':
+      gtfn = gt
+      ltefn = lte
+      ltfn = lt
+      comp = '>'
+      ecomp = '>='
+      break
+    case '<':
+      gtfn = lt
+      ltefn = gte
+      ltfn = gt
+      comp = '<'
+      ecomp = '<='
+      break
+    default:
+      throw new TypeError('Must provide a hilo val of "<" or ">"')
+  }
+
+  // If it satisfies the range it is not outside
+  if (satisfies(version, range, options)) {
+    return false
+  }
+
+  // From now on, variable terms are as if we're in "gtr" mode.
+  // but note that everything is flipped for the "ltr" function.
+
+  for (let i = 0; i < range.set.length; ++i) {
+    const comparators = range.set[i]
+
+    let high = null
+    let low = null
+
+    comparators.forEach((comparator) => {
+      if (comparator.semver === ANY) {
+        comparator = new Comparator('>=0.0.0')
+      }
+      high = high || comparator
+      low = low || comparator
+      if (gtfn(comparator.semver, high.semver, options)) {
+        high = comparator
+      } else if (ltfn(comparator.semver, low.semver, options)) {
+        low = comparator
+      }
+    })
+
+    // If the edge version comparator has a operator then our version
+    // isn't outside it
+    if (high.operator === comp || high.operator === ecomp) {
+      return false
+    }
+
+    // If the lowest version comparator has an operator and our version
+    // is less than it then it isn't higher than the range
+    if ((!low.operator || low.operator === comp) &&
+        ltefn(version, low.semver)) {
+      return false
+    } else if (low.operator === ecomp && ltfn(version, low.semver)) {
+      return false
+    }
+  }
+  return true
+}
+
+module.exports = outside
+
+
+/***/ }),
+
+/***/ 2028:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+// given a set of versions and a range, create a "simplified" range
+// that includes the same versions that the original range does
+// If the original range is shorter than the simplified one, return that.
+const satisfies = __nccwpck_require__(8011)
+const compare = __nccwpck_require__(8469)
+module.exports = (versions, range, options) => {
+  const set = []
+  let first = null
+  let prev = null
+  const v = versions.sort((a, b) => compare(a, b, options))
+  for (const version of v) {
+    const included = satisfies(version, range, options)
+    if (included) {
+      prev = version
+      if (!first) {
+        first = version
+      }
+    } else {
+      if (prev) {
+        set.push([first, prev])
+      }
+      prev = null
+      first = null
+    }
+  }
+  if (first) {
+    set.push([first, null])
+  }
+
+  const ranges = []
+  for (const [min, max] of set) {
+    if (min === max) {
+      ranges.push(min)
+    } else if (!max && min === v[0]) {
+      ranges.push('*')
+    } else if (!max) {
+      ranges.push(`>=${min}`)
+    } else if (min === v[0]) {
+      ranges.push(`<=${max}`)
+    } else {
+      ranges.push(`${min} - ${max}`)
+    }
+  }
+  const simplified = ranges.join(' || ')
+  const original = typeof range.raw === 'string' ? range.raw : String(range)
+  return simplified.length < original.length ? simplified : range
+}
+
+
+/***/ }),
+
+/***/ 1489:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+const Range = __nccwpck_require__(6782)
+const Comparator = __nccwpck_require__(9379)
+const { ANY } = Comparator
+const satisfies = __nccwpck_require__(8011)
+const compare = __nccwpck_require__(8469)
+
+// Complex range `r1 || r2 || ...` is a subset of `R1 || R2 || ...` iff:
+// - Every simple range `r1, r2, ...` is a null set, OR
+// - Every simple range `r1, r2, ...` which is not a null set is a subset of
+//   some `R1, R2, ...`
+//
+// Simple range `c1 c2 ...` is a subset of simple range `C1 C2 ...` iff:
+// - If c is only the ANY comparator
+//   - If C is only the ANY comparator, return true
+//   - Else if in prerelease mode, return false
+//   - else replace c with `[>=0.0.0]`
+// - If C is only the ANY comparator
+//   - if in prerelease mode, return true
+//   - else replace C with `[>=0.0.0]`
+// - Let EQ be the set of = comparators in c
+// - If EQ is more than one, return true (null set)
+// - Let GT be the highest > or >= comparator in c
+// - Let LT be the lowest < or <= comparator in c
+// - If GT and LT, and GT.semver > LT.semver, return true (null set)
+// - If any C is a = range, and GT or LT are set, return false
+// - If EQ
+//   - If GT, and EQ does not satisfy GT, return true (null set)
+//   - If LT, and EQ does not satisfy LT, return true (null set)
+//   - If EQ satisfies every C, return true
+//   - Else return false
+// - If GT
+//   - If GT.semver is lower than any > or >= comp in C, return false
+//   - If GT is >=, and GT.semver does not satisfy every C, return false
+//   - If GT.semver has a prerelease, and not in prerelease mode
+//     - If no C has a prerelease and the GT.semver tuple, return false
+// - If LT
+//   - If LT.semver is greater than any < or <= comp in C, return false
+//   - If LT is <=, and LT.semver does not satisfy every C, return false
+//   - If LT.semver has a prerelease, and not in prerelease mode
+//     - If no C has a prerelease and the LT.semver tuple, return false
+// - Else return true
+
+const subset = (sub, dom, options = {}) => {
+  if (sub === dom) {
+    return true
+  }
+
+  sub = new Range(sub, options)
+  dom = new Range(dom, options)
+  let sawNonNull = false
+
+  OUTER: for (const simpleSub of sub.set) {
+    for (const simpleDom of dom.set) {
+      const isSub = simpleSubset(simpleSub, simpleDom, options)
+      sawNonNull = sawNonNull || isSub !== null
+      if (isSub) {
+        continue OUTER
+      }
+    }
+    // the null set is a subset of everything, but null simple ranges in
+    // a complex range should be ignored.  so if we saw a non-null range,
+    // then we know this isn't a subset, but if EVERY simple range was null,
+    // then it is a subset.
+    if (sawNonNull) {
+      return false
+    }
+  }
+  return true
+}
+
+const minimumVersionWithPreRelease = [new Comparator('>=0.0.0-0')]
+const minimumVersion = [new Comparator('>=0.0.0')]
+
+const simpleSubset = (sub, dom, options) => {
+  if (sub === dom) {
+    return true
+  }
+
+  if (sub.length === 1 && sub[0].semver === ANY) {
+    if (dom.length === 1 && dom[0].semver === ANY) {
+      return true
+    } else if (options.includePrerelease) {
+      sub = minimumVersionWithPreRelease
+    } else {
+      sub = minimumVersion
+    }
+  }
+
+  if (dom.length === 1 && dom[0].semver === ANY) {
+    if (options.includePrerelease) {
+      return true
+    } else {
+      dom = minimumVersion
+    }
+  }
+
+  const eqSet = new Set()
+  let gt, lt
+  for (const c of sub) {
+    if (c.operator === '>' || c.operator === '>=') {
+      gt = higherGT(gt, c, options)
+    } else if (c.operator === '<' || c.operator === '<=') {
+      lt = lowerLT(lt, c, options)
+    } else {
+      eqSet.add(c.semver)
+    }
+  }
+
+  if (eqSet.size > 1) {
+    return null
+  }
+
+  let gtltComp
+  if (gt && lt) {
+    gtltComp = compare(gt.semver, lt.semver, options)
+    if (gtltComp > 0) {
+      return null
+    } else if (gtltComp === 0 && (gt.operator !== '>=' || lt.operator !== '<=')) {
+      return null
+    }
+  }
+
+  // will iterate one or zero times
+  for (const eq of eqSet) {
+    if (gt && !satisfies(eq, String(gt), options)) {
+      return null
+    }
+
+    if (lt && !satisfies(eq, String(lt), options)) {
+      return null
+    }
+
+    for (const c of dom) {
+      if (!satisfies(eq, String(c), options)) {
+        return false
+      }
+    }
+
+    return true
+  }
+
+  let higher, lower
+  let hasDomLT, hasDomGT
+  // if the subset has a prerelease, we need a comparator in the superset
+  // with the same tuple and a prerelease, or it's not a subset
+  let needDomLTPre = lt &&
+    !options.includePrerelease &&
+    lt.semver.prerelease.length ? lt.semver : false
+  let needDomGTPre = gt &&
+    !options.includePrerelease &&
+    gt.semver.prerelease.length ? gt.semver : false
+  // exception: <1.2.3-0 is the same as <1.2.3
+  if (needDomLTPre && needDomLTPre.prerelease.length === 1 &&
+      lt.operator === '<' && needDomLTPre.prerelease[0] === 0) {
+    needDomLTPre = false
+  }
+
+  for (const c of dom) {
+    hasDomGT = hasDomGT || c.operator === '>' || c.operator === '>='
+    hasDomLT = hasDomLT || c.operator === '<' || c.operator === '<='
+    if (gt) {
+      if (needDomGTPre) {
+        if (c.semver.prerelease && c.semver.prerelease.length &&
+            c.semver.major === needDomGTPre.major &&
+            c.semver.minor === needDomGTPre.minor &&
+            c.semver.patch === needDomGTPre.patch) {
+          needDomGTPre = false
+        }
+      }
+      if (c.operator === '>' || c.operator === '>=') {
+        higher = higherGT(gt, c, options)
+        if (higher === c && higher !== gt) {
+          return false
+        }
+      } else if (gt.operator === '>=' && !c.test(gt.semver)) {
+        return false
+      }
+    }
+    if (lt) {
+      if (needDomLTPre) {
+        if (c.semver.prerelease && c.semver.prerelease.length &&
+            c.semver.major === needDomLTPre.major &&
+            c.semver.minor === needDomLTPre.minor &&
+            c.semver.patch === needDomLTPre.patch) {
+          needDomLTPre = false
+        }
+      }
+      if (c.operator === '<' || c.operator === '<=') {
+        lower = lowerLT(lt, c, options)
+        if (lower === c && lower !== lt) {
+          return false
+        }
+      } else if (lt.operator === '<=' && !c.test(lt.semver)) {
+        return false
+      }
+    }
+    if (!c.operator && (lt || gt) && gtltComp !== 0) {
+      return false
+    }
+  }
+
+  // if there was a < or >, and nothing in the dom, then must be false
+  // UNLESS it was limited by another range in the other direction.
+  // Eg, >1.0.0 <1.0.1 is still a subset of <2.0.0
+  if (gt && hasDomLT && !lt && gtltComp !== 0) {
+    return false
+  }
+
+  if (lt && hasDomGT && !gt && gtltComp !== 0) {
+    return false
+  }
+
+  // we needed a prerelease range in a specific tuple, but didn't get one
+  // then this isn't a subset.  eg >=1.2.3-pre is not a subset of >=1.0.0,
+  // because it includes prereleases in the 1.2.3 tuple
+  if (needDomGTPre || needDomLTPre) {
+    return false
+  }
+
+  return true
+}
+
+// >=1.2.3 is lower than >1.2.3
+const higherGT = (a, b, options) => {
+  if (!a) {
+    return b
+  }
+  const comp = compare(a.semver, b.semver, options)
+  return comp > 0 ? a
+    : comp < 0 ? b
+    : b.operator === '>' && a.operator === '>=' ? b
+    : a
+}
+
+// <=1.2.3 is higher than <1.2.3
+const lowerLT = (a, b, options) => {
+  if (!a) {
+    return b
+  }
+  const comp = compare(a.semver, b.semver, options)
+  return comp < 0 ? a
+    : comp > 0 ? b
+    : b.operator === '<' && a.operator === '<=' ? b
+    : a
+}
+
+module.exports = subset
+
+
+/***/ }),
+
+/***/ 4750:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+const Range = __nccwpck_require__(6782)
+
+// Mostly just for testing and legacy API reasons
+const toComparators = (range, options) =>
+  new Range(range, options).set
+    .map(comp => comp.map(c => c.value).join(' ').trim().split(' '))
+
+module.exports = toComparators
+
+
+/***/ }),
+
+/***/ 4737:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+const Range = __nccwpck_require__(6782)
+const validRange = (range, options) => {
+  try {
+    // Return '*' instead of '' so that truthiness works.
+    // This will throw if it's invalid anyway
+    return new Range(range, options).range || '*'
+  } catch (er) {
+    return null
+  }
+}
+module.exports = validRange
+
+
+/***/ }),
+
 /***/ 6204:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
@@ -39041,7 +42280,7 @@ const { ProgressEvent } = __nccwpck_require__(8573)
 const { getEncoding } = __nccwpck_require__(2607)
 const { serializeAMimeType, parseMIMEType } = __nccwpck_require__(1900)
 const { types } = __nccwpck_require__(7975)
-const { StringDecoder } = __nccwpck_require__(3193)
+const { StringDecoder } = __nccwpck_require__(5574)
 const { btoa } = __nccwpck_require__(4573)
 
 /** @type {PropertyDescriptor} */
@@ -43464,7 +46703,7 @@ function toPlatformPath(pth) {
 }
 //# sourceMappingURL=path-utils.js.map
 // EXTERNAL MODULE: external "string_decoder"
-var external_string_decoder_ = __nccwpck_require__(3193);
+var external_string_decoder_ = __nccwpck_require__(5574);
 // EXTERNAL MODULE: external "events"
 var external_events_ = __nccwpck_require__(4434);
 ;// CONCATENATED MODULE: external "child_process"
@@ -44976,8 +48215,8 @@ function getIDToken(aud) {
  */
 
 //# sourceMappingURL=core.js.map
-// EXTERNAL MODULE: ./packages/core/src/index.ts + 17 modules
-var src = __nccwpck_require__(2893);
+// EXTERNAL MODULE: ./packages/core/src/index.ts + 19 modules
+var src = __nccwpck_require__(8481);
 ;// CONCATENATED MODULE: ./actions/common/src/common-inputs.ts
 /** Inputs every action takes on top of its stage's own: where the run's evidence lives. */
 const COMMON_INPUTS = {
@@ -45157,7 +48396,7 @@ function escapeMarkdown(text) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _packaging_factory_sbom__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4922);
+/* harmony import */ var _packaging_factory_sbom__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9159);
 /* harmony import */ var _common_src_run_action_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7358);
 
 
@@ -45168,7 +48407,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 2893:
+/***/ 8481:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -45186,7 +48425,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   Zf: () => (/* reexport */ writeFileAtomic)
 });
 
-// UNUSED EXPORTS: ERROR_CODES, EVIDENCE_SCHEMA_ID, EventLog, EvidencePack, ExecRunner, MemoryLogger, STAGES, canonicalJson, digestBytes, exitCodeFor, extractTar, finalizationOf, isRetryableHttpError, listTar, maskSecrets, parseRetryAfter, resolveCorrelationId, retry, retryAfterHintMs, runInfoFromEnv, validateEvidencePack
+// UNUSED EXPORTS: ERROR_CODES, EVIDENCE_SCHEMA_ID, EventLog, EvidencePack, ExecRunner, MemoryLogger, STAGES, canonicalJson, digestBytes, exitCodeFor, expandFilePatterns, extractTar, finalizationOf, isRetryableHttpError, listTar, maskSecrets, parseRetryAfter, resolveCorrelationId, retry, retryAfterHintMs, runInfoFromEnv, validateEvidencePack, withFileLock
 
 ;// CONCATENATED MODULE: ./packages/core/src/errors.ts
 /** Stable error codes, grouped by stage. Add codes, never rename them: users match on them. */
@@ -45240,6 +48479,12 @@ const ERROR_CODES = {
     PUBLISH_TARGET_INVALID: 'input',
     // build-package (appended)
     BUILD_OUTPUT_CONFLICT: 'input',
+    // attest-provenance (appended)
+    ATTEST_EVIDENCE_INCOMPLETE: 'gate',
+    // generate-sbom (appended): a .deb ships npm packages whose package.json contradicts its lockfile
+    SBOM_LOCKFILE_MISMATCH: 'gate',
+    // scan (appended): no SBOM component could be looked up, so the gate cannot decide
+    SCAN_NOTHING_SCANNED: 'input',
 };
 class errors_FactoryError extends Error {
     name = 'FactoryError';
@@ -45353,9 +48598,56 @@ var _2020 = __nccwpck_require__(2210);
 // EXTERNAL MODULE: ./node_modules/ajv-formats/dist/index.js
 var dist = __nccwpck_require__(2815);
 var dist_default = /*#__PURE__*/__nccwpck_require__.n(dist);
+;// CONCATENATED MODULE: ./packages/core/src/file-lock.ts
+
+
+/**
+ * Runs `fn` holding an exclusive lock beside `file` (`<file>.lock`, created with O_EXCL, which is
+ * atomic on local filesystems): two stages appending to one evidence pack at once must not lose
+ * each other's records.
+ */
+async function withFileLock(file, fn, options = {}) {
+    const lock = `${file}.lock`;
+    const timeoutMs = options.timeoutMs ?? 30_000;
+    const staleMs = options.staleMs ?? 120_000;
+    const started = Date.now();
+    for (let attempt = 0;; attempt++) {
+        try {
+            const handle = await (0,promises_.open)(lock, 'wx');
+            await handle.writeFile(`${process.pid} ${new Date().toISOString()}\n`);
+            await handle.close();
+            break;
+        }
+        catch (error) {
+            if (error.code !== 'EEXIST')
+                throw error;
+            const age = await (0,promises_.stat)(lock).then((s) => Date.now() - s.mtimeMs, () => 0);
+            if (age > staleMs) {
+                await (0,promises_.rm)(lock, { force: true });
+                continue;
+            }
+            if (Date.now() - started > timeoutMs) {
+                throw new errors_FactoryError('EVIDENCE_INVALID', `evidence pack ${file} is locked by another process (${lock})`, {
+                    cause: error,
+                    subject: lock,
+                    hint: 'wait for the other stage to finish; remove the lock file only if no factory process is running',
+                });
+            }
+            await new Promise((resolve) => setTimeout(resolve, Math.min(25 * 2 ** Math.min(attempt, 4), 400)));
+        }
+    }
+    try {
+        return await fn();
+    }
+    finally {
+        await (0,promises_.rm)(lock, { force: true });
+    }
+}
+
 ;// CONCATENATED MODULE: ./packages/core/schema/evidence-pack.schema.json
 const evidence_pack_schema_namespaceObject = /*#__PURE__*/JSON.parse('{"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://packaging-factory.dev/schemas/evidence-pack-1.0.json","title":"Packaging Factory evidence pack","description":"One run of the factory: a record per stage with its inputs and outputs (SHA-256), tools, decision and errors, tied by one correlation id.","type":"object","additionalProperties":false,"required":["$schema","schemaVersion","correlationId","createdAt","run","records"],"properties":{"$schema":{"const":"https://packaging-factory.dev/schemas/evidence-pack-1.0.json"},"schemaVersion":{"const":"1.0"},"correlationId":{"type":"string","minLength":1,"maxLength":200},"createdAt":{"type":"string","format":"date-time"},"run":{"type":"object","additionalProperties":false,"required":["source"],"properties":{"source":{"enum":["github-actions","cli"]},"repository":{"type":"string"},"sha":{"type":"string"},"ref":{"type":"string"},"runId":{"type":"string"},"runAttempt":{"type":"string"},"workflow":{"type":"string"},"serverUrl":{"type":"string"}}},"records":{"type":"array","items":{"$ref":"#/$defs/record"}},"finalized":{"type":"object","additionalProperties":false,"required":["finalizedAt","status","recordsSha256","recordCount"],"properties":{"finalizedAt":{"type":"string","format":"date-time"},"status":{"enum":["passed","failed"]},"recordsSha256":{"$ref":"#/$defs/sha256"},"recordCount":{"type":"integer","minimum":0}}}},"$defs":{"sha256":{"type":"string","pattern":"^[0-9a-f]{64}$"},"file":{"type":"object","additionalProperties":false,"required":["path","name","sha256","size"],"properties":{"path":{"type":"string","minLength":1},"name":{"type":"string","minLength":1},"sha256":{"$ref":"#/$defs/sha256"},"size":{"type":"integer","minimum":0},"role":{"type":"string"}}},"tool":{"type":"object","additionalProperties":false,"required":["name","version"],"properties":{"name":{"type":"string","minLength":1},"version":{"type":"string"},"path":{"type":"string"}}},"error":{"type":"object","additionalProperties":false,"required":["code","message"],"properties":{"code":{"type":"string","minLength":1},"message":{"type":"string"},"subject":{"type":"string"},"hint":{"type":"string"},"causes":{"type":"array","items":{"type":"string"}}}},"record":{"type":"object","additionalProperties":false,"required":["stage","status","startedAt","finishedAt","inputs","outputs","tools","errors"],"properties":{"stage":{"enum":["build-package","generate-sbom","scan","sign","test-install","attest-provenance","publish","verify"]},"status":{"enum":["passed","failed"]},"startedAt":{"type":"string","format":"date-time"},"finishedAt":{"type":"string","format":"date-time"},"inputs":{"type":"array","items":{"$ref":"#/$defs/file"}},"outputs":{"type":"array","items":{"$ref":"#/$defs/file"}},"tools":{"type":"array","items":{"$ref":"#/$defs/tool"}},"decision":{"type":"object","additionalProperties":false,"required":["result"],"properties":{"result":{"type":"string","minLength":1},"reason":{"type":"string"}}},"errors":{"type":"array","items":{"$ref":"#/$defs/error"}},"details":{"type":"object"},"notes":{"type":"array","items":{"type":"string"}}},"if":{"properties":{"status":{"const":"failed"}}},"then":{"properties":{"errors":{"type":"array","minItems":1}}}}}}');
 ;// CONCATENATED MODULE: ./packages/core/src/evidence-pack.ts
+
 
 
 
@@ -45558,8 +48850,31 @@ class EvidencePack {
     }
     /** Appends one stage record and writes the pack atomically. */
     async append(record) {
-        const next = { ...this.document, records: [...this.document.records, record] };
-        await this.write(next);
+        // Another process (a parallel stage on the same pack) may have appended since this one loaded
+        // it: under the lock, start from what is on disk now so no record is lost.
+        await withFileLock(this.file, async () => {
+            const current = await this.reloadForUpdate();
+            await this.write({ ...current, records: [...current.records, record] });
+        });
+    }
+    /** The pack as it is on disk (validated, same run), or this instance's document when the file is gone. */
+    async reloadForUpdate() {
+        let onDisk;
+        try {
+            onDisk = await EvidencePack.load(this.file);
+        }
+        catch (error) {
+            if (error instanceof errors_FactoryError && error.code === 'FILE_NOT_FOUND')
+                return this.document;
+            throw error;
+        }
+        if (onDisk.correlationId !== this.correlationId) {
+            throw new errors_FactoryError('EVIDENCE_INVALID', `evidence pack ${this.file} was replaced by another run's pack (${onDisk.correlationId})`, {
+                subject: this.file,
+                hint: 'give each run its own evidence pack path',
+            });
+        }
+        return onDisk.document;
     }
     /**
      * The document as it is now with a finalization block, without changing the working file: what
@@ -45575,9 +48890,12 @@ class EvidencePack {
      * of the records. Records appended later (publish) are outside what was sealed and attested.
      */
     async finalize(now = new Date()) {
-        const finalization = finalizationOf(this.document.records, now);
-        await this.write({ ...this.document, finalized: finalization });
-        return finalization;
+        return withFileLock(this.file, async () => {
+            const current = await this.reloadForUpdate();
+            const finalization = finalizationOf(current.records, now);
+            await this.write({ ...current, finalized: finalization });
+            return finalization;
+        });
     }
     /** Writes the document as it is now to another file (a snapshot to attest or publish). */
     async writeCopy(file) {
@@ -47002,7 +50320,55 @@ function drained(extract) {
     });
 }
 
+;// CONCATENATED MODULE: ./packages/core/src/path-patterns.ts
+
+
+
+
+/**
+ * Expands a `paths` input the same way in every stage: plain paths must name existing files, glob
+ * patterns (`dist/*.deb`) must match at least one file; both resolved from the working directory.
+ * Returns absolute paths, sorted, without duplicates. An empty list is an error naming the input.
+ */
+async function expandFilePatterns(patterns, workDir, input) {
+    if (patterns.length === 0) {
+        throw new FactoryError('INPUT_MISSING', `input '${input}' lists no files`, {
+            subject: input,
+            hint: 'give one or more paths or globs, one per line',
+        });
+    }
+    const found = new Set();
+    for (const pattern of patterns) {
+        if (isDynamicPattern(pattern)) {
+            const matches = await glob(pattern, { cwd: workDir, absolute: true, onlyFiles: true, dot: false, expandDirectories: false });
+            if (matches.length === 0) {
+                throw new FactoryError('FILE_NOT_FOUND', `input '${input}': the pattern '${pattern}' matches no file under ${workDir}`, {
+                    subject: input,
+                    hint: 'check the pattern; globs are resolved from the working directory',
+                });
+            }
+            for (const match of matches)
+                found.add(path.resolve(match));
+            continue;
+        }
+        const file = path.resolve(workDir, pattern);
+        const info = await stat(file).catch(() => undefined);
+        if (info === undefined || !info.isFile()) {
+            throw new FactoryError('FILE_NOT_FOUND', `input '${input}': ${pattern} ${info === undefined ? 'does not exist' : 'is not a file'}`, {
+                subject: input,
+                hint: info === undefined
+                    ? 'check the path; it is resolved from the working directory'
+                    : 'list files, not directories (a glob like dir/* works)',
+            });
+        }
+        found.add(file);
+    }
+    return [...found].sort();
+}
+
 ;// CONCATENATED MODULE: ./packages/core/src/index.ts
+
+
 
 
 
@@ -47018,7 +50384,7 @@ function drained(extract) {
 
 /***/ }),
 
-/***/ 4922:
+/***/ 9159:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -47027,10 +50393,10 @@ __nccwpck_require__.d(__webpack_exports__, {
   Zd: () => (/* reexport */ generateSbomStage)
 });
 
-// UNUSED EXPORTS: CYCLONEDX_LIBRARY, SBOM_FORMATS, catalogDeb, catalogInputs, catalogNpmLockfile, countByEcosystem, debComponentType, debPurl, debVendor, depGroupsOf, distinctNpmPackages, expandSbomInputs, gitCommitOf, installedNpmPackages, linkDebDependencies, mergeComponents, newComponent, npmPurl, packageNameFromPath, parseContact, parseNpmLockfile, renderCycloneDxJson, resolveNpmDependency, sriToHexDigests, uuidV5, validateCycloneDxJson
+// UNUSED EXPORTS: CYCLONEDX_LIBRARY, IDN_EMAIL, SBOM_FORMATS, basePackage, catalogDeb, catalogInputs, catalogInstalledNpmProject, catalogNpmLockfile, cleanNpmVersion, countByEcosystem, debComponentType, debPurl, debVendor, depGroupsOf, distinctNpmPackages, expandSbomInputs, gitCommitOf, installedNpmPackages, isIdnEmail, isInstalledNpmManifest, licensesOf, linkDebDependencies, mergeComponents, newComponent, npmInstallLocation, npmPurl, packageNameFromPath, parseContact, parseInstalledNpmManifest, parseNpmLockfile, readDebNpmTree, renderCycloneDxJson, resolveNpmDependency, sriToHexDigests, uuidV5, validateCycloneDxJson
 
-// EXTERNAL MODULE: ./packages/core/src/index.ts + 17 modules
-var src = __nccwpck_require__(2893);
+// EXTERNAL MODULE: ./packages/core/src/index.ts + 19 modules
+var src = __nccwpck_require__(8481);
 ;// CONCATENATED MODULE: ./packages/sbom/src/npm/npm-lockfile.ts
 
 function isObject(value) {
@@ -47044,6 +50410,7 @@ function names(entry, key) {
     const value = entry[key];
     return isObject(value) ? Object.keys(value).sort() : [];
 }
+/** Declared licenses of a lock entry or a package.json: `license` (string, array, or the old `{ type }` object). */
 function licensesOf(entry) {
     const value = entry['license'];
     if (typeof value === 'string' && value.trim() !== '')
@@ -47086,6 +50453,7 @@ function invalid(file, message, cause) {
         hint: 'pass a package-lock.json written by npm (lockfileVersion 1, 2 or 3)',
     });
 }
+/** A lock entry with no facts beyond its path and name (every flag off, no dependencies). */
 function basePackage(path, name) {
     return {
         path,
@@ -47096,6 +50464,7 @@ function basePackage(path, name) {
         optional: false,
         devOptional: false,
         bundled: false,
+        extraneous: false,
         dependencies: [],
         optionalDependencies: [],
         peerDependencies: [],
@@ -47119,6 +50488,7 @@ function fromV2Entry(path, entry) {
     pkg.optional = entry['optional'] === true;
     pkg.devOptional = entry['devOptional'] === true;
     pkg.bundled = entry['inBundle'] === true;
+    pkg.extraneous = entry['extraneous'] === true;
     if (entry['link'] === true && resolved !== undefined)
         pkg.link = resolved;
     pkg.dependencies = names(entry, 'dependencies');
@@ -47277,6 +50647,128 @@ function distinctNpmPackages(lock) {
         .sort((a, b) => (a.name === b.name ? (a.version < b.version ? -1 : 1) : a.name < b.name ? -1 : 1));
 }
 
+// EXTERNAL MODULE: ./node_modules/semver/index.js
+var semver = __nccwpck_require__(2088);
+var semver_default = /*#__PURE__*/__nccwpck_require__.n(semver);
+;// CONCATENATED MODULE: ./packages/sbom/src/npm/npm-installed.ts
+
+
+
+/**
+ * Splits `<project>/node_modules/<name>[/node_modules/<name>...]` into the project directory and
+ * the install path ('node_modules/a/node_modules/@s/b'), or undefined when `dir` is no package
+ * directory npm would create. Names are `name` or `@scope/name`; names starting with '.' are npm's
+ * own bookkeeping (`.bin`, `.cache`), and anything else between node_modules levels (a package's
+ * `test/fixtures/node_modules/x`) is not part of the install tree Node resolves from the project.
+ */
+function npmInstallLocation(dir) {
+    const first = dir.indexOf('/node_modules/');
+    if (first === -1)
+        return undefined;
+    const project = first === 0 ? '/' : dir.slice(0, first);
+    const installPath = dir.slice(first + 1);
+    const segments = installPath.split('/');
+    let i = 0;
+    while (i < segments.length) {
+        if (segments[i] !== 'node_modules')
+            return undefined;
+        const head = segments[i + 1];
+        if (head === undefined || head === '' || head.startsWith('.'))
+            return undefined;
+        if (head.startsWith('@')) {
+            const bare = segments[i + 2];
+            if (head.length === 1 || bare === undefined || bare === '' || bare.startsWith('.'))
+                return undefined;
+            i += 3;
+        }
+        else {
+            i += 2;
+        }
+    }
+    return { project, installPath };
+}
+/** True for the package.json of an installed package (what the .deb scan captures; bounded on purpose). */
+function isInstalledNpmManifest(installedPath) {
+    if (!installedPath.endsWith('/package.json'))
+        return false;
+    return npmInstallLocation(installedPath.slice(0, -'/package.json'.length)) !== undefined;
+}
+/** The directory name(s) after the last node_modules: 'x' or '@s/x'. */
+function nameFromDir(dir) {
+    return dir.slice(dir.lastIndexOf('/node_modules/') + '/node_modules/'.length);
+}
+function dependencyNames(manifest, key) {
+    const value = manifest[key];
+    return typeof value === 'object' && value !== null && !Array.isArray(value) ? Object.keys(value).sort() : [];
+}
+/**
+ * Licenses from package.json: `license`, or the deprecated `licenses: [{ type }]` array some old
+ * packages still carry (npm documents both; read-package-json folds the old one in).
+ */
+function manifestLicenses(manifest) {
+    const declared = licensesOf(manifest);
+    if (declared.length > 0)
+        return declared;
+    const old = manifest['licenses'];
+    if (!Array.isArray(old))
+        return [];
+    return old.flatMap((entry) => {
+        if (typeof entry === 'string' && entry.trim() !== '')
+            return [entry.trim()];
+        if (typeof entry === 'object' && entry !== null) {
+            const type = entry['type'];
+            if (typeof type === 'string' && type.trim() !== '')
+                return [type.trim()];
+        }
+        return [];
+    });
+}
+/**
+ * npm cleans versions when it reads a package.json (normalize-package-data: `semver.clean`, loose):
+ * 'v1.2.3' and '=1.2.3' are 1.2.3. Anything semver cannot read is kept as written.
+ */
+function cleanNpmVersion(version) {
+    return semver_default().clean(version, { loose: true }) ?? version.trim();
+}
+/**
+ * Parses an installed package.json. `origin` names it in errors ('pkg.deb:/usr/lib/app/node_modules/x/package.json').
+ * Unreadable JSON fails: Node itself cannot load such a package, and we will not guess what it is.
+ */
+function parseInstalledNpmManifest(text, dir, manifest, origin) {
+    let document;
+    try {
+        document = JSON.parse(text.replace(/^\uFEFF/, ''));
+    }
+    catch (error) {
+        throw new src/* FactoryError */.Xx('INPUT_INVALID', `${origin} is not valid JSON: the installed npm package cannot be identified`, {
+            subject: origin,
+            cause: error,
+            hint: 'rebuild the package from a clean npm install; a damaged package.json also breaks the package at run time',
+        });
+    }
+    if (typeof document !== 'object' || document === null || Array.isArray(document)) {
+        throw new src/* FactoryError */.Xx('INPUT_INVALID', `${origin} is not a JSON object: the installed npm package cannot be identified`, {
+            subject: origin,
+            hint: 'rebuild the package from a clean npm install',
+        });
+    }
+    const fields = document;
+    const installedAs = nameFromDir(dir);
+    const declaredName = typeof fields['name'] === 'string' ? fields['name'].trim() : '';
+    const declaredVersion = typeof fields['version'] === 'string' ? fields['version'] : '';
+    return {
+        dir,
+        manifest,
+        name: declaredName === '' ? installedAs : declaredName,
+        installedAs,
+        version: declaredVersion === '' ? '' : cleanNpmVersion(declaredVersion),
+        licenses: manifestLicenses(fields),
+        dependencies: dependencyNames(fields, 'dependencies'),
+        optionalDependencies: dependencyNames(fields, 'optionalDependencies'),
+        peerDependencies: dependencyNames(fields, 'peerDependencies'),
+    };
+}
+
 ;// CONCATENATED MODULE: ./packages/sbom/src/npm/sri-hashes.ts
 /**
  * Subresource Integrity strings (W3C SRI §3.5: `<alg>-<base64>` tokens separated by whitespace), as
@@ -47392,21 +50884,38 @@ function refOf(pkg) {
     const vcs = pkg.commit !== undefined ? pkg.resolved : undefined;
     return npmPurl(pkg.name, pkg.version, vcs);
 }
+const SCOPE_RANK = { excluded: 0, optional: 1, required: 2 };
+/**
+ * The scope of one installed copy. Without knowledge of the tree (a lockfile alone), the lock's
+ * groups decide: dev-only packages are not shipped. When the tree is known, what is there is
+ * shipped whatever the lock calls it (a dev package left in a .deb runs with it): `optional` when
+ * npm marks it dev or optional, `required` otherwise; what is not there is `excluded`.
+ */
+function scopeOf(groups, installed) {
+    if (installed === false)
+        return 'excluded';
+    if (installed === true)
+        return groups.length === 0 ? 'required' : 'optional';
+    return groups.includes('dev') ? 'excluded' : groups.includes('optional') ? 'optional' : 'required';
+}
 /**
  * Turns a lockfile into components: one per distinct installed package (copies at several paths
- * collapse on the purl), with integrity hashes, declared licenses and the dependency graph.
- * Scope: dev-only packages are `excluded` (not shipped to production), optional ones `optional`.
+ * collapse on the purl; the widest scope of the copies wins), with integrity hashes, declared
+ * licenses and the dependency graph.
  */
 function catalogNpmLockfile(lock, options) {
     const byPath = new Map(lock.packages.map((p) => [p.path, p]));
     const byRef = new Map();
+    // Refs with at least one production copy, and with at least one copy present in the tree.
+    const production = new Set();
+    const present = new Set();
     const installPathOf = (pkg) => options.installDir === undefined ? pkg.path : `${options.installDir.replace(/\/$/, '')}/${pkg.path}`;
     const componentFor = (pkg) => {
         const ref = refOf(pkg);
         let component = byRef.get(ref);
         const groups = depGroupsOf(pkg);
         const installed = options.isInstalled === undefined ? undefined : options.isInstalled(installPathOf(pkg));
-        const scope = installed === false || groups.includes('dev') ? 'excluded' : groups.includes('optional') ? 'optional' : 'required';
+        const scope = scopeOf(groups, installed);
         if (component === undefined) {
             const [group, name] = splitScope(pkg.name);
             component = newComponent({ ref, type: 'library', ecosystem: 'npm', name, purl: ref, scope });
@@ -47425,13 +50934,14 @@ function catalogNpmLockfile(lock, options) {
             component.properties.push(['packaging-factory:source', options.source]);
             byRef.set(ref, component);
         }
-        else if (component.scope === 'excluded' && scope !== 'excluded') {
-            // One copy is shipped for production: the package is.
+        else if (SCOPE_RANK[scope] > SCOPE_RANK[component.scope ?? 'required']) {
+            // One copy is shipped (or needed) more than another: the package is.
             component.scope = scope;
         }
-        else if (component.scope === 'optional' && scope === 'required') {
-            component.scope = 'required';
-        }
+        if (!groups.includes('dev'))
+            production.add(ref);
+        if (installed !== false)
+            present.add(ref);
         // CycloneDX npm property taxonomy (cyclonedx-property-taxonomy, cdx:npm:package:*).
         component.properties.push(['cdx:npm:package:path', installPathOf(pkg)]);
         if (groups.includes('dev'))
@@ -47440,6 +50950,8 @@ function catalogNpmLockfile(lock, options) {
             component.properties.push(['cdx:npm:package:bundled', 'true']);
         if (installed === false)
             component.properties.push(['packaging-factory:npm:installed', 'false']);
+        if (options.annotate !== undefined)
+            component.properties.push(...options.annotate(pkg));
         return component;
     };
     for (const pkg of installedNpmPackages(lock)) {
@@ -47493,12 +51005,185 @@ function catalogNpmLockfile(lock, options) {
             seen.add(key);
             return true;
         });
-        if (component.scope !== 'excluded') {
-            component.properties = component.properties.filter(([n]) => n !== 'packaging-factory:npm:installed' && n !== 'cdx:npm:package:development');
-        }
+        // A flag true of one copy only is not true of the package.
+        component.properties = component.properties.filter(([n]) => !(n === 'cdx:npm:package:development' && production.has(component.ref)) &&
+            !(n === 'packaging-factory:npm:installed' && present.has(component.ref)));
         result.components.push(component);
     }
     return result;
+}
+
+;// CONCATENATED MODULE: ./packages/sbom/src/catalog/npm-installed-cataloger.ts
+
+
+
+function join(dir, relative) {
+    return `${dir.replace(/\/$/, '')}/${relative}`;
+}
+/**
+ * Same package? Names must match exactly; versions match as strings or, when both are semver, as
+ * equal versions. A lock entry without a version (v1 git/file dependencies) states none to contradict.
+ */
+function agrees(installed, locked) {
+    if (installed.name !== locked.name)
+        return false;
+    if (locked.version === '' || installed.version === locked.version)
+        return true;
+    const a = semver_default().valid(installed.version, { loose: true });
+    const b = semver_default().valid(locked.version, { loose: true });
+    return a !== null && b !== null && semver_default().eq(a, b, { loose: true });
+}
+/** A lock-model entry describing an installed package: its own package.json facts, plus the lock's when they agree. */
+function entryFor(path, installed, locked, lockAgrees) {
+    const own = {
+        name: installed.name,
+        version: installed.version,
+        dependencies: installed.dependencies,
+        optionalDependencies: installed.optionalDependencies,
+        peerDependencies: installed.peerDependencies,
+    };
+    if (locked !== undefined && lockAgrees) {
+        const { link: _link, ...rest } = locked;
+        return { ...rest, ...own, path, licenses: installed.licenses.length > 0 ? installed.licenses : locked.licenses };
+    }
+    // No lock entry, or one describing another package: its integrity and resolved URL are not this
+    // package's. npm's dev/optional marks are about the path, so they stay.
+    return {
+        ...own,
+        path,
+        licenses: installed.licenses,
+        dev: locked?.dev ?? false,
+        optional: locked?.optional ?? false,
+        devOptional: locked?.devOptional ?? false,
+        bundled: locked?.bundled ?? false,
+        extraneous: locked?.extraneous ?? false,
+        devDependencies: [],
+    };
+}
+/**
+ * Direct dependencies of a project without a lockfile (its package.json is not read): the top-level
+ * packages nothing else installed requires. When everything is required by something (a cycle),
+ * every top-level package is direct.
+ */
+function topLevelRoots(packages) {
+    const byPath = new Map(packages.map((p) => [p.path, p]));
+    const required = new Set();
+    for (const pkg of packages) {
+        for (const name of [...pkg.dependencies, ...pkg.optionalDependencies, ...pkg.peerDependencies]) {
+            const target = resolveNpmDependency(byPath, pkg.path, name);
+            if (target !== undefined && target !== pkg)
+                required.add(target.path);
+        }
+    }
+    const topLevel = packages.filter((p) => /^node_modules\/(@[^/]+\/)?[^/]+$/.test(p.path));
+    const roots = topLevel.filter((p) => !required.has(p.path));
+    return [...new Set((roots.length > 0 ? roots : topLevel).map((p) => p.path.slice('node_modules/'.length)))].sort();
+}
+function byPathOrder(list) {
+    return list.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+/**
+ * Catalogues one shipped npm project from what is installed, cross-checked against its lockfile.
+ * Decisions (the stage turns the report into its gate, notes and summary):
+ * - name or version differs between package.json and the lock entry for that path → a mismatch
+ *   (the stage fails: the package lies about what it ships); the component is the installed one;
+ * - installed, no lock entry → the installed package is a component (`packaging-factory:npm:lockfile`
+ *   = `absent`) and the report lists it;
+ * - locked, not installed → an `excluded` component (as for any lock entry missing from the tree);
+ *   the report lists it unless npm marks it dev, optional or extraneous (those may rightly be absent);
+ * - no lockfile → components from package.json files alone.
+ */
+function catalogInstalledNpmProject(input) {
+    const lock = input.lock?.lockfile;
+    const lockByPath = new Map((lock?.packages ?? []).map((p) => [p.path, p]));
+    const report = {
+        dir: input.dir,
+        installed: input.installed.size,
+        mismatches: [],
+        notInLockfile: [],
+        notInstalled: [],
+        external: [],
+    };
+    if (input.lock !== undefined)
+        report.lockfile = input.lock.file;
+    const entries = new Map();
+    const presentPaths = new Set();
+    const unlocked = new Set();
+    const externalTargets = new Map();
+    for (const [relative, installed] of [...input.installed].sort(([a], [b]) => (a < b ? -1 : 1))) {
+        let locked = lockByPath.get(relative);
+        let path = relative;
+        // A lock `link` entry (workspaces, file: links) is a symlink in the tree: compare with its target's entry.
+        if (locked?.link !== undefined) {
+            path = locked.link;
+            locked = lockByPath.get(locked.link);
+        }
+        const lockAgrees = locked !== undefined && agrees(installed, locked);
+        if (lock !== undefined && locked === undefined) {
+            report.notInLockfile.push({ path: join(input.dir, relative), name: installed.name, version: installed.version });
+            unlocked.add(path);
+        }
+        else if (locked !== undefined && !lockAgrees) {
+            report.mismatches.push({
+                path: join(input.dir, relative),
+                installedName: installed.name,
+                installedVersion: installed.version,
+                lockedName: locked.name,
+                lockedVersion: locked.version,
+            });
+        }
+        entries.set(path, entryFor(path, installed, locked, lockAgrees));
+        presentPaths.add(path);
+    }
+    for (const [relative, target] of [...input.external].sort(([a], [b]) => (a < b ? -1 : 1))) {
+        report.external.push({ path: join(input.dir, relative), target });
+        const locked = lockByPath.get(relative);
+        const path = locked?.link ?? relative;
+        presentPaths.add(path);
+        externalTargets.set(path, target);
+    }
+    const packages = [];
+    for (const locked of lock?.packages ?? []) {
+        const replaced = entries.get(locked.path);
+        if (replaced !== undefined) {
+            packages.push(replaced);
+            entries.delete(locked.path);
+            continue;
+        }
+        packages.push(locked);
+        if (locked.link !== undefined || presentPaths.has(locked.path))
+            continue;
+        if (!locked.dev && !locked.optional && !locked.devOptional && !locked.extraneous) {
+            report.notInstalled.push({ path: join(input.dir, locked.path), name: locked.name, version: locked.version });
+        }
+    }
+    packages.push(...entries.values());
+    byPathOrder(packages);
+    let root = lock?.root;
+    if (root === undefined) {
+        root = basePackage('', '');
+        root.dependencies = topLevelRoots(packages);
+    }
+    const model = { lockfileVersion: lock?.lockfileVersion ?? 3, root, packages };
+    const catalog = catalogNpmLockfile(model, {
+        source: input.source,
+        installDir: input.dir,
+        isInstalled: (installPath) => presentPaths.has(installPath.slice(input.dir.replace(/\/$/, '').length + 1)),
+        annotate: (pkg) => {
+            const notes = [];
+            if (lock === undefined || unlocked.has(pkg.path))
+                notes.push(['packaging-factory:npm:lockfile', 'absent']);
+            const target = externalTargets.get(pkg.path);
+            if (target !== undefined)
+                notes.push(['packaging-factory:npm:link-target', target], ['packaging-factory:npm:verified', 'false']);
+            return notes;
+        },
+    });
+    byPathOrder(report.mismatches);
+    byPathOrder(report.notInLockfile);
+    byPathOrder(report.notInstalled);
+    byPathOrder(report.external);
+    return { ...catalog, report };
 }
 
 // EXTERNAL MODULE: external "node:path"
@@ -48684,7 +52369,7 @@ const INPUTS = {
     homepage: { description: 'Upstream homepage URL.', kind: 'string' },
     'output-dir': { description: 'Directory the package is written to.', kind: 'path', default: 'factory-out/packages' },
     'source-date-epoch': {
-        description: 'Timestamp (seconds since 1970) for every file in the package; defaults to SOURCE_DATE_EPOCH, else the newest mtime in source-dir.',
+        description: 'Timestamp (seconds since 1970) for every file in the package; defaults to SOURCE_DATE_EPOCH, else the last git commit time of source-dir, else its newest mtime.',
         kind: 'number',
     },
 };
@@ -48770,6 +52455,19 @@ function parse(raw, ctx) {
     if (epoch !== undefined)
         options.sourceDateEpoch = epoch;
     return options;
+}
+/** Committer time of HEAD when `dir` is inside a git work tree (and git is installed), else undefined. */
+async function lastCommitTime(dir, ctx) {
+    if ((await ctx.exec.which('git')) === undefined)
+        return undefined;
+    try {
+        const result = await ctx.exec.run('git', ['-C', dir, 'log', '-1', '--format=%ct'], { okExitCodes: [0, 128], timeoutMs: 30_000 });
+        const value = result.stdout.trim();
+        return result.exitCode === 0 && /^\d+$/.test(value) ? Number(value) : undefined;
+    }
+    catch {
+        return undefined;
+    }
 }
 /** Newest mtime (whole seconds) of anything under `dir`, without following symlinks. */
 async function newestMtime(dir) {
@@ -48871,6 +52569,16 @@ async function build(options, ctx) {
                 });
             }
             epochSource = 'SOURCE_DATE_EPOCH';
+        }
+    }
+    if (epoch === undefined) {
+        // The reproducible-builds convention: the time of the last commit, the same in every clone
+        // (mtimes are not: a checkout stamps files with the clock of the moment).
+        const commitTime = await lastCommitTime(options.sourceDir, ctx);
+        if (commitTime !== undefined) {
+            epoch = commitTime;
+            epochSource = 'last git commit';
+            notes.push(`no source-date-epoch input and no SOURCE_DATE_EPOCH: used the last commit's time (${epoch}, ${new Date(epoch * 1000).toISOString()})`);
         }
     }
     if (epoch === undefined) {
@@ -48978,7 +52686,126 @@ const buildPackageStage = {
 
 
 
+;// CONCATENATED MODULE: ./packages/sbom/src/catalog/deb-npm-tree.ts
+
+
+
+// Linux's limit on symlinks followed in one lookup (path_resolution(7): MAXSYMLINKS = 40).
+const MAX_SYMLINK_HOPS = 40;
+/**
+ * Resolves a path the way the kernel would once the package is installed, using only the package's
+ * own listing: each symlink component is replaced by its target (relative to its directory, or
+ * absolute), '..' climbs. `undefined` on a loop. `viaLink` says whether any symlink was followed.
+ */
+function resolveInListing(start, entries) {
+    let pending = start.split('/').filter((s) => s !== '');
+    let resolved = [];
+    let hops = 0;
+    while (pending.length > 0) {
+        const [part, ...rest] = pending;
+        pending = rest;
+        if (part === undefined || part === '.')
+            continue;
+        if (part === '..') {
+            resolved.pop();
+            continue;
+        }
+        const entry = entries.get(`/${[...resolved, part].join('/')}`);
+        if (entry?.type === 'symlink' && entry.linkTarget !== undefined) {
+            hops += 1;
+            if (hops > MAX_SYMLINK_HOPS)
+                return undefined;
+            if (entry.linkTarget.startsWith('/'))
+                resolved = [];
+            pending = [...entry.linkTarget.split('/').filter((s) => s !== ''), ...pending];
+            continue;
+        }
+        resolved.push(part);
+    }
+    return { path: `/${resolved.join('/')}`, viaLink: hops > 0 };
+}
+/**
+ * Finds every installed npm package in a scanned .deb and reads its package.json. The scan
+ * captured the package.json files stored as regular files directly in package directories; the
+ * few reached through links (a symlinked package directory, a symlinked or hard-linked
+ * package.json) are resolved over the listing and read in one more, exactly targeted pass.
+ */
+async function readDebNpmTree(file, exec, scan, displayName) {
+    const entries = new Map(scan.files.map((f) => [f.path, f]));
+    const packageDirs = new Set();
+    for (const entry of scan.files) {
+        // A directory, or a symlink standing in for one, where npm puts a package.
+        if ((entry.type === 'directory' || entry.type === 'symlink') && npmInstallLocation(entry.path) !== undefined) {
+            packageDirs.add(entry.path);
+        }
+        else if (entry.path.endsWith('/package.json')) {
+            const dir = external_node_path_default().posix.dirname(entry.path);
+            if (npmInstallLocation(dir) !== undefined)
+                packageDirs.add(dir);
+        }
+    }
+    const tree = { installed: new Map(), external: new Map(), unidentified: [] };
+    const manifests = new Map();
+    for (const dir of [...packageDirs].sort()) {
+        const resolved = resolveInListing(`${dir}/package.json`, entries);
+        if (resolved === undefined) {
+            tree.external.set(dir, '(symlink loop)');
+            continue;
+        }
+        let real = resolved.path;
+        let entry = entries.get(real);
+        // Hard links in a tar name an earlier member: its content is theirs.
+        if (entry?.type === 'hardlink' && entry.linkTarget !== undefined) {
+            real = entry.linkTarget;
+            entry = entries.get(real);
+        }
+        if (entry?.type === 'file') {
+            manifests.set(dir, real);
+        }
+        else if (entry === undefined && resolved.viaLink) {
+            tree.external.set(dir, external_node_path_default().posix.dirname(real));
+        }
+        else {
+            tree.unidentified.push(dir);
+        }
+    }
+    const missing = new Set([...manifests.values()].filter((real) => !scan.captured.has(real)));
+    const captured = new Map(scan.captured);
+    if (missing.size > 0) {
+        for (const [p, content] of (await scanDebData(file, exec, (p) => missing.has(p))).captured)
+            captured.set(p, content);
+    }
+    for (const [dir, real] of manifests) {
+        const content = captured.get(real);
+        if (content === undefined) {
+            tree.unidentified.push(dir);
+            continue;
+        }
+        tree.installed.set(dir, parseInstalledNpmManifest(content.toString('utf8'), dir, real, `${displayName}:${real}`));
+    }
+    tree.unidentified.sort();
+    return tree;
+}
+
+;// CONCATENATED MODULE: ./packages/sbom/src/cyclonedx/idn-email.ts
+/**
+ * `idn-email` (RFC 6531: an email address whose parts may be Unicode), as the CycloneDX 1.6 schema
+ * requires for contact addresses. ajv-formats-draft2019 checks it through Node's deprecated
+ * `punycode` module, which warns on every run of the bundle; the schema uses it only for contact
+ * addresses, so one '@' between a local part and a dotted domain, without spaces or control
+ * characters, is the check. The validator and the catalogers share this one definition, so a
+ * contact we write is one the validator accepts.
+ */
+const IDN_EMAIL = /^[^\s@\p{Cc}]+@[^\s@\p{Cc}]+\.[^\s@\p{Cc}]+$/u;
+/** True when `text` passes the `idn-email` check the CycloneDX validator applies. */
+function isIdnEmail(text) {
+    return IDN_EMAIL.test(text);
+}
+
 ;// CONCATENATED MODULE: ./packages/sbom/src/catalog/deb-cataloger.ts
+
+
+
 
 
 
@@ -49015,13 +52842,22 @@ function debPurl(vendor, name, version, arch, source) {
     }
     return new packageurl_js.PackageURL('deb', vendor, name, version, Object.keys(qualifiers).length > 0 ? qualifiers : undefined, undefined).toString();
 }
-/** 'Name <email>' → contact; anything else → the name alone. */
+/**
+ * 'Name <email>' → contact; anything else → the name alone. The address is kept only when it passes
+ * the CycloneDX schema's idn-email check: Debian allows any RFC 5322 address in Maintainer, and
+ * one like 'a@localhost' would make the whole SBOM invalid. The raw field stays in the
+ * `packaging-factory:deb:Maintainer` property.
+ */
 function parseContact(text) {
     const match = /^(.*?)\s*<([^<>]+)>\s*$/.exec(text.trim());
     if (match === null)
         return { name: text.trim() };
+    const address = (match[2] ?? '').trim();
     const name = (match[1] ?? '').trim().replace(/^"(.*)"$/, '$1');
-    return name === '' ? { name: match[2] ?? '', email: match[2] ?? '' } : { name, email: match[2] ?? '' };
+    const contact = { name: name === '' ? address : name };
+    if (isIdnEmail(address))
+        contact.email = address;
+    return contact;
 }
 // Judgement: a package that installs programs on PATH is an application; otherwise a package in
 // a library section, or named lib*, is a library; everything else an application.
@@ -49050,10 +52886,55 @@ function fileComponent(pkg, file) {
         component.properties.push(['packaging-factory:file:link-target', file.linkTarget]);
     return component;
 }
-/** Catalogues a .deb: the package, its files (with sha256) and the npm packages of any lockfile it ships. */
+/** A lockfile npm reads: outside node_modules (a package's own lockfile there is ignored by npm). */
+function isProjectLockfile(installedPath) {
+    return LOCKFILE_NAMES.has(external_node_path_default().posix.basename(installedPath)) && !installedPath.includes('/node_modules/');
+}
+function isWithin(dir, p) {
+    return dir === '/' ? p.startsWith('/') : p.startsWith(`${dir}/`);
+}
+function relativeTo(dir, p) {
+    return dir === '/' ? p.slice(1) : p.slice(dir.length + 1);
+}
+/**
+ * Groups installed package directories by project: the nearest directory above holding a lockfile
+ * (its entries are keyed relative to it, workspaces included), else the directory holding the
+ * first node_modules.
+ */
+function groupByProject(lockDirs, installed, external) {
+    const projects = new Map();
+    const partsFor = (dir) => {
+        let parts = projects.get(dir);
+        if (parts === undefined) {
+            parts = { installed: new Map(), external: new Map() };
+            projects.set(dir, parts);
+        }
+        return parts;
+    };
+    for (const dir of lockDirs)
+        partsFor(dir);
+    const projectOf = (packageDir) => {
+        const locked = lockDirs.filter((d) => isWithin(d, packageDir)).sort((a, b) => b.length - a.length)[0];
+        return locked ?? npmInstallLocation(packageDir)?.project ?? external_node_path_default().posix.dirname(packageDir);
+    };
+    for (const [dir, pkg] of installed) {
+        const project = projectOf(dir);
+        partsFor(project).installed.set(relativeTo(project, dir), pkg);
+    }
+    for (const [dir, target] of external) {
+        const project = projectOf(dir);
+        partsFor(project).external.set(relativeTo(project, dir), target);
+    }
+    return projects;
+}
+/**
+ * Catalogues a .deb: the package, its files (with sha256) and the npm packages it ships. Those come
+ * from the installed package.json files (what Node loads); a lockfile beside them adds integrity,
+ * provenance and the root project, and is cross-checked: the reports say where they disagree.
+ */
 async function catalogDeb(file, exec, displayName = external_node_path_default().basename(file)) {
     const control = await readDebControl(file, exec);
-    const scan = await scanDebData(file, exec, (p) => LOCKFILE_NAMES.has(external_node_path_default().posix.basename(p)) && !p.includes('/node_modules/'));
+    const scan = await scanDebData(file, exec, (p) => isProjectLockfile(p) || isInstalledNpmManifest(p));
     const vendor = debVendor(control);
     const purl = debPurl(vendor, control.package, control.version, control.architecture, control.source);
     const pkg = newComponent({
@@ -49081,24 +52962,47 @@ async function catalogDeb(file, exec, displayName = external_node_path_default()
     pkg.properties.push(['packaging-factory:deb:source-name', control.source.name], ['packaging-factory:deb:source-version', control.source.version]);
     pkg.children = scan.files.filter((f) => f.type !== 'directory').map((f) => fileComponent(control, f));
     const components = [pkg];
-    const fileSet = new Set(scan.files.map((f) => f.path));
-    const lockfiles = [...scan.captured.keys()].sort();
-    for (const lockPath of lockfiles) {
-        const text = (scan.captured.get(lockPath) ?? Buffer.alloc(0)).toString('utf8');
-        const lock = parseNpmLockfile(text, `${file}:${lockPath}`);
-        const npm = catalogNpmLockfile(lock, {
-            source: `${displayName}:${lockPath}`,
-            installDir: external_node_path_default().posix.dirname(lockPath),
-            isInstalled: (installPath) => fileSet.has(`${installPath}/package.json`),
-        });
+    // npm reads npm-shrinkwrap.json in preference to package-lock.json when a project has both
+    // (docs.npmjs.com, npm-shrinkwrap.json): the shrinkwrap is the one to check against.
+    const lockByDir = new Map();
+    for (const lockPath of [...scan.captured.keys()].filter(isProjectLockfile).sort()) {
+        const dir = external_node_path_default().posix.dirname(lockPath);
+        if (!lockByDir.has(dir) || external_node_path_default().posix.basename(lockPath) === 'npm-shrinkwrap.json')
+            lockByDir.set(dir, lockPath);
+    }
+    const tree = await readDebNpmTree(file, exec, scan, displayName);
+    const projects = groupByProject([...lockByDir.keys()], tree.installed, tree.external);
+    const npmProjects = [];
+    for (const [dir, parts] of [...projects].sort(([a], [b]) => (a < b ? -1 : 1))) {
+        const lockPath = lockByDir.get(dir);
+        const input = {
+            dir,
+            installed: parts.installed,
+            external: parts.external,
+            source: `${displayName}:${lockPath ?? `${dir === '/' ? '' : dir}/node_modules`}`,
+        };
+        if (lockPath !== undefined) {
+            const text = (scan.captured.get(lockPath) ?? Buffer.alloc(0)).toString('utf8');
+            input.lock = { file: lockPath, lockfile: parseNpmLockfile(text, `${file}:${lockPath}`) };
+        }
+        const npm = catalogInstalledNpmProject(input);
         components.push(...npm.components);
+        npmProjects.push(npm.report);
         if (npm.root !== undefined)
             pkg.dependsOn.add(npm.root.ref);
         else
             for (const ref of npm.directRefs)
                 pkg.dependsOn.add(ref);
     }
-    return { components, package: pkg, declared: [...control.preDepends, ...control.depends], control, lockfiles };
+    return {
+        components,
+        package: pkg,
+        declared: [...control.preDepends, ...control.depends],
+        control,
+        lockfiles: [...lockByDir.values()].sort(),
+        npmProjects,
+        npmUnidentified: tree.unidentified,
+    };
 }
 /**
  * Turns Depends/Pre-Depends into dependency refs: a name catalogued in this SBOM links to that
@@ -49184,6 +53088,7 @@ const sbom_package_namespaceObject = {"rE":"0.1.0"};
 
 
 
+
 /** Name and version of the CycloneDX library, for the evidence record. */
 const CYCLONEDX_LIBRARY = { name: '@cyclonedx/cyclonedx-library', version: package_namespaceObject.rE };
 const HASH_ALGORITHMS = {
@@ -49243,7 +53148,9 @@ function toModel(component, refs) {
         model.licenses.add(license);
     if (component.supplier !== undefined) {
         const contact = new models.OrganizationalContact({ name: component.supplier.name });
-        if (component.supplier.email !== undefined)
+        // An address the schema's idn-email check refuses ('a@localhost') would make the whole SBOM
+        // invalid: the catalogers keep such addresses out, and this is the last guard.
+        if (component.supplier.email !== undefined && isIdnEmail(component.supplier.email))
             contact.email = component.supplier.email;
         const supplier = new models.OrganizationalEntity({ name: component.supplier.name });
         supplier.contact.add(contact);
@@ -49321,13 +53228,6 @@ async function renderCycloneDxJson(catalog, options = {}) {
 }
 // ajv-formats is CommonJS with a default export that TypeScript sees as the module object.
 const addFormats = (dist_default());
-/**
- * `idn-email` (RFC 6531: an email address whose parts may be Unicode). ajv-formats-draft2019 checks it
- * through Node's deprecated `punycode` module, which warns on every run of the bundle; the schema uses
- * it only for contact addresses, so one '@' between two non-empty parts without spaces or control
- * characters is the check.
- */
-const IDN_EMAIL = /^[^\s@\p{Cc}]+@[^\s@\p{Cc}]+\.[^\s@\p{Cc}]+$/u;
 let validator;
 /**
  * Validates CycloneDX 1.6 JSON text against the official schema with ajv, configured as
@@ -50388,6 +54288,8 @@ async function catalogInputs(inputs, ctx, records) {
     const lists = [];
     const debs = [];
     const sources = [];
+    const npmProjects = [];
+    const npmUnidentified = [];
     for (const input of inputs) {
         const shown = displayPath(input.file, ctx.workDir);
         const record = await (0,src/* describeFile */.CL)(input.file, input.kind === 'deb' ? 'artifact' : 'lockfile', ctx.workDir);
@@ -50397,6 +54299,10 @@ async function catalogInputs(inputs, ctx, records) {
             const catalog = await catalogDeb(input.file, ctx.exec, shown);
             debs.push(catalog);
             lists.push(catalog.components);
+            for (const report of catalog.npmProjects)
+                npmProjects.push({ source: shown, report });
+            for (const dir of catalog.npmUnidentified)
+                npmUnidentified.push({ source: shown, dir });
         }
         else {
             const lock = parseNpmLockfile(await (0,promises_.readFile)(input.file, 'utf8'), input.file);
@@ -50406,9 +54312,120 @@ async function catalogInputs(inputs, ctx, records) {
     const merged = mergeComponents(lists);
     const placeholders = linkDebDependencies(debs, merged);
     const components = mergeComponents([merged, placeholders]);
-    return { components, sources };
+    return { components, sources, npmProjects, npmUnidentified };
 }
-function summaryFor(counts, declaredOnly, output, sources) {
+const LISTED = 20;
+function listed(items, show) {
+    const shown = items.slice(0, LISTED).map(show).join(', ');
+    return items.length > LISTED ? `${shown} and ${items.length - LISTED} more` : shown;
+}
+function nameAt(name, version) {
+    return `${name}@${version === '' ? '(no version)' : version}`;
+}
+function at(pkg) {
+    return `${nameAt(pkg.name, pkg.version)} at ${pkg.path}`;
+}
+/** The cross-check for the evidence record: counts, and every mismatch in full (the notes list the rest). */
+function npmDetails(catalog) {
+    return catalog.npmProjects.map(({ source, report }) => ({
+        package: source,
+        dir: report.dir,
+        lockfile: report.lockfile ?? null,
+        installed: report.installed,
+        mismatches: report.mismatches,
+        notInLockfile: report.notInLockfile.length,
+        notInstalled: report.notInstalled.length,
+        linkedOut: report.external.length,
+    }));
+}
+/**
+ * What the cross-check found that does not fail the stage, one note per finding kind and project.
+ * Installed truth wins: installed packages the lockfile misses are components; lockfile entries
+ * not installed are `excluded` components (a lockfile records intent, not content).
+ */
+function npmNotes(catalog) {
+    const notes = [];
+    for (const { source, report } of catalog.npmProjects) {
+        const lock = report.lockfile;
+        if (lock === undefined) {
+            if (report.installed > 0) {
+                notes.push(`${source}: no npm lockfile in ${report.dir}: ${report.installed} installed npm package(s) catalogued from their package.json files alone (no integrity hashes, no dev/optional marks)`);
+            }
+        }
+        else {
+            if (report.notInLockfile.length > 0) {
+                notes.push(`${source}: ${report.notInLockfile.length} installed npm package(s) are not in ${lock}, catalogued from their package.json: ${listed(report.notInLockfile, at)}`);
+            }
+            if (report.notInstalled.length > 0) {
+                notes.push(`${source}: ${report.notInstalled.length} production entr${report.notInstalled.length === 1 ? 'y' : 'ies'} of ${lock} are not installed, listed with scope excluded: ${listed(report.notInstalled, at)}`);
+            }
+        }
+        if (report.external.length > 0) {
+            notes.push(`${source}: ${report.external.length} npm package(s) are symlinks out of this package, their versions not verified here: ${listed(report.external, (e) => `${e.path} → ${e.target}`)}`);
+        }
+    }
+    const unidentified = catalog.npmUnidentified;
+    if (unidentified.length > 0) {
+        notes.push(`node_modules package directories without a package.json (not catalogued; nothing identifies them): ${listed(unidentified, (u) => `${u.source}:${u.dir}`)}`);
+    }
+    return notes;
+}
+function cell(text) {
+    return text.replace(/\|/g, '\\|');
+}
+function npmTable(catalog) {
+    if (catalog.npmProjects.length === 0)
+        return [];
+    return [
+        '| Package | npm project | Lockfile | Installed | Differ from lockfile | Not in lockfile | Locked, not installed | Linked out |',
+        '|---|---|---|---|---|---|---|---|',
+        ...catalog.npmProjects.map(({ source, report: r }) => `| ${cell(source)} | ${cell(r.dir)} | ${r.lockfile === undefined ? 'none' : cell(r.lockfile)} | ${r.installed} | ${r.mismatches.length} | ${r.notInLockfile.length} | ${r.notInstalled.length} | ${r.external.length} |`),
+        '',
+    ];
+}
+function mismatchLine(m) {
+    return `${m.source}:${m.path} is ${nameAt(m.installedName, m.installedVersion)}, ${m.lockfile} says ${nameAt(m.lockedName, m.lockedVersion)}`;
+}
+/**
+ * The gate: a .deb whose installed npm packages contradict the lockfile it ships. Either document
+ * alone would give a wrong SBOM (the lockfile's versions are not what runs), so no SBOM is written.
+ */
+function mismatchFailure(catalog, records) {
+    const mismatches = catalog.npmProjects.flatMap(({ source, report }) => report.mismatches.map((m) => ({ ...m, source, lockfile: report.lockfile ?? '' })));
+    const [first] = mismatches;
+    if (first === undefined)
+        return undefined;
+    const message = `${mismatches.length} installed npm package(s) differ from the lockfile shipped beside them: ${listed(mismatches, mismatchLine)}`;
+    return {
+        status: 'failed',
+        decision: { result: 'fail', reason: message },
+        inputs: records,
+        outputs: [],
+        outputValues: {},
+        summary: [
+            '### generate-sbom',
+            '',
+            'No SBOM written: installed npm packages differ from the lockfile shipped with them, so the lockfile misstates what the package contains.',
+            '',
+            '| Package | Install path | Installed | Lockfile | Locked |',
+            '|---|---|---|---|---|',
+            ...mismatches.map((m) => `| ${cell(m.source)} | ${cell(m.path)} | ${cell(nameAt(m.installedName, m.installedVersion))} | ${cell(m.lockfile)} | ${cell(nameAt(m.lockedName, m.lockedVersion))} |`),
+            '',
+            ...npmTable(catalog),
+        ].join('\n'),
+        details: { npmProjects: npmDetails(catalog) },
+        notes: npmNotes(catalog),
+        errors: [
+            new src/* FactoryError */.Xx('SBOM_LOCKFILE_MISMATCH', message, {
+                subject: `${first.source}:${first.path}`,
+                hint: 'rebuild the package from a clean install (npm ci) so node_modules matches the lockfile, or ship the lockfile npm wrote for this tree',
+            }),
+        ],
+    };
+}
+function summaryFor(counts, declaredOnly, output, catalog) {
+    const sources = catalog.sources;
+    const notes = npmNotes(catalog);
     const rows = [
         ['Debian packages', String(counts.deb - declaredOnly)],
         ['Declared Debian dependencies (not shipped)', String(declaredOnly)],
@@ -50426,8 +54443,11 @@ function summaryFor(counts, declaredOnly, output, sources) {
         '',
         '| Input | Kind | SHA-256 |',
         '|---|---|---|',
-        ...sources.map((s) => `| ${s.file.replace(/\|/g, '\\|')} | ${s.kind} | \`${s.sha256.slice(0, 16)}…\` |`),
+        ...sources.map((s) => `| ${cell(s.file)} | ${s.kind} | \`${s.sha256.slice(0, 16)}…\` |`),
         '',
+        ...npmTable(catalog),
+        ...notes.map((n) => `- ${n}`),
+        ...(notes.length > 0 ? [''] : []),
     ].join('\n');
 }
 async function run(options, ctx) {
@@ -50450,6 +54470,9 @@ async function run(options, ctx) {
     }
     const records = [];
     const catalog = await catalogInputs(inputs, ctx, records);
+    const failure = mismatchFailure(catalog, records);
+    if (failure !== undefined)
+        return failure;
     const counts = countByEcosystem(catalog.components);
     const total = counts.deb + counts.npm + counts.file;
     if (total === 0) {
@@ -50466,7 +54489,9 @@ async function run(options, ctx) {
         };
     }
     let epoch = options.sourceDateEpoch;
-    const notes = [];
+    const notes = npmNotes(catalog);
+    for (const note of notes)
+        ctx.logger.warn(`generate-sbom: ${note}`);
     if (epoch === undefined)
         epoch = (0,src/* sourceDateEpoch */.pA)(ctx.env);
     if (epoch === undefined)
@@ -50483,7 +54508,7 @@ async function run(options, ctx) {
         inputs: records,
         outputs: [output],
         outputValues: { sbom: options.output, 'component-count': String(total) },
-        summary: summaryFor(counts, declaredOnly, output, catalog.sources),
+        summary: summaryFor(counts, declaredOnly, output, catalog),
         details: {
             format: options.format,
             specVersion: '1.6',
@@ -50491,15 +54516,19 @@ async function run(options, ctx) {
             byEcosystem: { deb: counts.deb - declaredOnly, npm: counts.npm, file: counts.file, declaredDebOnly: declaredOnly },
             validated: true,
             serialNumber: JSON.parse(json).serialNumber,
+            npmProjects: npmDetails(catalog),
         },
         notes,
     };
 }
-/** The generate-sbom stage: catalogues .deb packages and npm lockfiles into a validated CycloneDX 1.6 SBOM. */
+/**
+ * The generate-sbom stage: catalogues .deb packages and npm lockfiles into a validated CycloneDX 1.6 SBOM.
+ * Fails SBOM_LOCKFILE_MISMATCH when a .deb's installed npm packages contradict the lockfile it ships.
+ */
 const generateSbomStage = {
     name: 'generate-sbom',
     title: 'Generate SBOM',
-    description: 'Catalogues .deb packages (control data, files, embedded npm lockfiles) and npm lockfiles into a validated, reproducible CycloneDX 1.6 SBOM.',
+    description: 'Catalogues .deb packages (control data, files, the npm packages installed under node_modules, checked against their lockfiles) and npm lockfiles into a validated, reproducible CycloneDX 1.6 SBOM.',
     inputs: generate_sbom_stage_INPUTS,
     outputs: {
         sbom: { description: 'Path of the SBOM file written.' },
@@ -50511,6 +54540,10 @@ const generateSbomStage = {
 };
 
 ;// CONCATENATED MODULE: ./packages/sbom/src/index.ts
+
+
+
+
 
 
 
@@ -50740,7 +54773,7 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("path");
 
 /***/ }),
 
-/***/ 3193:
+/***/ 5574:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("string_decoder");

@@ -44328,8 +44328,8 @@ function getIDToken(aud) {
  */
 
 //# sourceMappingURL=core.js.map
-// EXTERNAL MODULE: ./packages/core/src/index.ts + 16 modules
-var src = __nccwpck_require__(1375);
+// EXTERNAL MODULE: ./packages/core/src/index.ts + 18 modules
+var src = __nccwpck_require__(5325);
 ;// CONCATENATED MODULE: ./actions/common/src/common-inputs.ts
 /** Inputs every action takes on top of its stage's own: where the run's evidence lives. */
 const COMMON_INPUTS = {
@@ -44509,7 +44509,7 @@ function escapeMarkdown(text) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _packaging_factory_publish__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7973);
+/* harmony import */ var _packaging_factory_publish__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6881);
 /* harmony import */ var _common_src_run_action_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7210);
 
 
@@ -44520,7 +44520,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 1375:
+/***/ 5325:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -44542,7 +44542,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   Zf: () => (/* reexport */ writeFileAtomic)
 });
 
-// UNUSED EXPORTS: ERROR_CODES, EVIDENCE_SCHEMA_ID, EventLog, EvidencePack, ExecRunner, MemoryLogger, canonicalJson, exitCodeFor, extractTar, finalizationOf, listTar, maskSecrets, parseRetryAfter, resolveCorrelationId, retryAfterHintMs, runInfoFromEnv, validateEvidencePack
+// UNUSED EXPORTS: ERROR_CODES, EVIDENCE_SCHEMA_ID, EventLog, EvidencePack, ExecRunner, MemoryLogger, canonicalJson, exitCodeFor, expandFilePatterns, extractTar, finalizationOf, listTar, maskSecrets, parseRetryAfter, resolveCorrelationId, retryAfterHintMs, runInfoFromEnv, validateEvidencePack, withFileLock
 
 ;// CONCATENATED MODULE: ./packages/core/src/errors.ts
 /** Stable error codes, grouped by stage. Add codes, never rename them: users match on them. */
@@ -44596,6 +44596,12 @@ const ERROR_CODES = {
     PUBLISH_TARGET_INVALID: 'input',
     // build-package (appended)
     BUILD_OUTPUT_CONFLICT: 'input',
+    // attest-provenance (appended)
+    ATTEST_EVIDENCE_INCOMPLETE: 'gate',
+    // generate-sbom (appended): a .deb ships npm packages whose package.json contradicts its lockfile
+    SBOM_LOCKFILE_MISMATCH: 'gate',
+    // scan (appended): no SBOM component could be looked up, so the gate cannot decide
+    SCAN_NOTHING_SCANNED: 'input',
 };
 class errors_FactoryError extends Error {
     name = 'FactoryError';
@@ -44709,9 +44715,56 @@ var _2020 = __nccwpck_require__(2210);
 // EXTERNAL MODULE: ./node_modules/ajv-formats/dist/index.js
 var dist = __nccwpck_require__(2815);
 var dist_default = /*#__PURE__*/__nccwpck_require__.n(dist);
+;// CONCATENATED MODULE: ./packages/core/src/file-lock.ts
+
+
+/**
+ * Runs `fn` holding an exclusive lock beside `file` (`<file>.lock`, created with O_EXCL, which is
+ * atomic on local filesystems): two stages appending to one evidence pack at once must not lose
+ * each other's records.
+ */
+async function withFileLock(file, fn, options = {}) {
+    const lock = `${file}.lock`;
+    const timeoutMs = options.timeoutMs ?? 30_000;
+    const staleMs = options.staleMs ?? 120_000;
+    const started = Date.now();
+    for (let attempt = 0;; attempt++) {
+        try {
+            const handle = await (0,promises_.open)(lock, 'wx');
+            await handle.writeFile(`${process.pid} ${new Date().toISOString()}\n`);
+            await handle.close();
+            break;
+        }
+        catch (error) {
+            if (error.code !== 'EEXIST')
+                throw error;
+            const age = await (0,promises_.stat)(lock).then((s) => Date.now() - s.mtimeMs, () => 0);
+            if (age > staleMs) {
+                await (0,promises_.rm)(lock, { force: true });
+                continue;
+            }
+            if (Date.now() - started > timeoutMs) {
+                throw new errors_FactoryError('EVIDENCE_INVALID', `evidence pack ${file} is locked by another process (${lock})`, {
+                    cause: error,
+                    subject: lock,
+                    hint: 'wait for the other stage to finish; remove the lock file only if no factory process is running',
+                });
+            }
+            await new Promise((resolve) => setTimeout(resolve, Math.min(25 * 2 ** Math.min(attempt, 4), 400)));
+        }
+    }
+    try {
+        return await fn();
+    }
+    finally {
+        await (0,promises_.rm)(lock, { force: true });
+    }
+}
+
 ;// CONCATENATED MODULE: ./packages/core/schema/evidence-pack.schema.json
 const evidence_pack_schema_namespaceObject = /*#__PURE__*/JSON.parse('{"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://packaging-factory.dev/schemas/evidence-pack-1.0.json","title":"Packaging Factory evidence pack","description":"One run of the factory: a record per stage with its inputs and outputs (SHA-256), tools, decision and errors, tied by one correlation id.","type":"object","additionalProperties":false,"required":["$schema","schemaVersion","correlationId","createdAt","run","records"],"properties":{"$schema":{"const":"https://packaging-factory.dev/schemas/evidence-pack-1.0.json"},"schemaVersion":{"const":"1.0"},"correlationId":{"type":"string","minLength":1,"maxLength":200},"createdAt":{"type":"string","format":"date-time"},"run":{"type":"object","additionalProperties":false,"required":["source"],"properties":{"source":{"enum":["github-actions","cli"]},"repository":{"type":"string"},"sha":{"type":"string"},"ref":{"type":"string"},"runId":{"type":"string"},"runAttempt":{"type":"string"},"workflow":{"type":"string"},"serverUrl":{"type":"string"}}},"records":{"type":"array","items":{"$ref":"#/$defs/record"}},"finalized":{"type":"object","additionalProperties":false,"required":["finalizedAt","status","recordsSha256","recordCount"],"properties":{"finalizedAt":{"type":"string","format":"date-time"},"status":{"enum":["passed","failed"]},"recordsSha256":{"$ref":"#/$defs/sha256"},"recordCount":{"type":"integer","minimum":0}}}},"$defs":{"sha256":{"type":"string","pattern":"^[0-9a-f]{64}$"},"file":{"type":"object","additionalProperties":false,"required":["path","name","sha256","size"],"properties":{"path":{"type":"string","minLength":1},"name":{"type":"string","minLength":1},"sha256":{"$ref":"#/$defs/sha256"},"size":{"type":"integer","minimum":0},"role":{"type":"string"}}},"tool":{"type":"object","additionalProperties":false,"required":["name","version"],"properties":{"name":{"type":"string","minLength":1},"version":{"type":"string"},"path":{"type":"string"}}},"error":{"type":"object","additionalProperties":false,"required":["code","message"],"properties":{"code":{"type":"string","minLength":1},"message":{"type":"string"},"subject":{"type":"string"},"hint":{"type":"string"},"causes":{"type":"array","items":{"type":"string"}}}},"record":{"type":"object","additionalProperties":false,"required":["stage","status","startedAt","finishedAt","inputs","outputs","tools","errors"],"properties":{"stage":{"enum":["build-package","generate-sbom","scan","sign","test-install","attest-provenance","publish","verify"]},"status":{"enum":["passed","failed"]},"startedAt":{"type":"string","format":"date-time"},"finishedAt":{"type":"string","format":"date-time"},"inputs":{"type":"array","items":{"$ref":"#/$defs/file"}},"outputs":{"type":"array","items":{"$ref":"#/$defs/file"}},"tools":{"type":"array","items":{"$ref":"#/$defs/tool"}},"decision":{"type":"object","additionalProperties":false,"required":["result"],"properties":{"result":{"type":"string","minLength":1},"reason":{"type":"string"}}},"errors":{"type":"array","items":{"$ref":"#/$defs/error"}},"details":{"type":"object"},"notes":{"type":"array","items":{"type":"string"}}},"if":{"properties":{"status":{"const":"failed"}}},"then":{"properties":{"errors":{"type":"array","minItems":1}}}}}}');
 ;// CONCATENATED MODULE: ./packages/core/src/evidence-pack.ts
+
 
 
 
@@ -44914,8 +44967,31 @@ class EvidencePack {
     }
     /** Appends one stage record and writes the pack atomically. */
     async append(record) {
-        const next = { ...this.document, records: [...this.document.records, record] };
-        await this.write(next);
+        // Another process (a parallel stage on the same pack) may have appended since this one loaded
+        // it: under the lock, start from what is on disk now so no record is lost.
+        await withFileLock(this.file, async () => {
+            const current = await this.reloadForUpdate();
+            await this.write({ ...current, records: [...current.records, record] });
+        });
+    }
+    /** The pack as it is on disk (validated, same run), or this instance's document when the file is gone. */
+    async reloadForUpdate() {
+        let onDisk;
+        try {
+            onDisk = await EvidencePack.load(this.file);
+        }
+        catch (error) {
+            if (error instanceof errors_FactoryError && error.code === 'FILE_NOT_FOUND')
+                return this.document;
+            throw error;
+        }
+        if (onDisk.correlationId !== this.correlationId) {
+            throw new errors_FactoryError('EVIDENCE_INVALID', `evidence pack ${this.file} was replaced by another run's pack (${onDisk.correlationId})`, {
+                subject: this.file,
+                hint: 'give each run its own evidence pack path',
+            });
+        }
+        return onDisk.document;
     }
     /**
      * The document as it is now with a finalization block, without changing the working file: what
@@ -44931,9 +45007,12 @@ class EvidencePack {
      * of the records. Records appended later (publish) are outside what was sealed and attested.
      */
     async finalize(now = new Date()) {
-        const finalization = finalizationOf(this.document.records, now);
-        await this.write({ ...this.document, finalized: finalization });
-        return finalization;
+        return withFileLock(this.file, async () => {
+            const current = await this.reloadForUpdate();
+            const finalization = finalizationOf(current.records, now);
+            await this.write({ ...current, finalized: finalization });
+            return finalization;
+        });
     }
     /** Writes the document as it is now to another file (a snapshot to attest or publish). */
     async writeCopy(file) {
@@ -46358,7 +46437,55 @@ function drained(extract) {
     });
 }
 
+;// CONCATENATED MODULE: ./packages/core/src/path-patterns.ts
+
+
+
+
+/**
+ * Expands a `paths` input the same way in every stage: plain paths must name existing files, glob
+ * patterns (`dist/*.deb`) must match at least one file; both resolved from the working directory.
+ * Returns absolute paths, sorted, without duplicates. An empty list is an error naming the input.
+ */
+async function expandFilePatterns(patterns, workDir, input) {
+    if (patterns.length === 0) {
+        throw new FactoryError('INPUT_MISSING', `input '${input}' lists no files`, {
+            subject: input,
+            hint: 'give one or more paths or globs, one per line',
+        });
+    }
+    const found = new Set();
+    for (const pattern of patterns) {
+        if (isDynamicPattern(pattern)) {
+            const matches = await glob(pattern, { cwd: workDir, absolute: true, onlyFiles: true, dot: false, expandDirectories: false });
+            if (matches.length === 0) {
+                throw new FactoryError('FILE_NOT_FOUND', `input '${input}': the pattern '${pattern}' matches no file under ${workDir}`, {
+                    subject: input,
+                    hint: 'check the pattern; globs are resolved from the working directory',
+                });
+            }
+            for (const match of matches)
+                found.add(path.resolve(match));
+            continue;
+        }
+        const file = path.resolve(workDir, pattern);
+        const info = await stat(file).catch(() => undefined);
+        if (info === undefined || !info.isFile()) {
+            throw new FactoryError('FILE_NOT_FOUND', `input '${input}': ${pattern} ${info === undefined ? 'does not exist' : 'is not a file'}`, {
+                subject: input,
+                hint: info === undefined
+                    ? 'check the path; it is resolved from the working directory'
+                    : 'list files, not directories (a glob like dir/* works)',
+            });
+        }
+        found.add(file);
+    }
+    return [...found].sort();
+}
+
 ;// CONCATENATED MODULE: ./packages/core/src/index.ts
+
+
 
 
 
@@ -46374,7 +46501,7 @@ function drained(extract) {
 
 /***/ }),
 
-/***/ 7973:
+/***/ 6881:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -46383,15 +46510,15 @@ __nccwpck_require__.d(__webpack_exports__, {
   Wt: () => (/* reexport */ publishStage)
 });
 
-// UNUSED EXPORTS: CHECKSUMS_NAME, DEFAULT_REQUIRED_STAGES, MANIFEST_NAME, RESERVED_NAMES, checkEvidence, compareNames, contentTypeFor, formatSha256Sums, parseSha256Sums, publishToDirectory, publishToGitHub, refNameProblem, resolveAssetFiles
+// UNUSED EXPORTS: CHECKSUMS_NAME, DEFAULT_REQUIRED_STAGES, MANIFEST_NAME, RESERVED_NAMES, brokenLinkErrors, checkCustodyLinks, checkEvidence, compareNames, contentTypeFor, formatSha256Sums, parseSha256Sums, publishToDirectory, publishToGitHub, refNameProblem, resolveAssetFiles
 
 // EXTERNAL MODULE: external "node:fs/promises"
 var promises_ = __nccwpck_require__(1455);
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __nccwpck_require__(6760);
 var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_);
-// EXTERNAL MODULE: ./packages/core/src/index.ts + 16 modules
-var src = __nccwpck_require__(1375);
+// EXTERNAL MODULE: ./packages/core/src/index.ts + 18 modules
+var src = __nccwpck_require__(5325);
 // EXTERNAL MODULE: external "fs"
 var external_fs_ = __nccwpck_require__(9896);
 var external_fs_namespaceObject = /*#__PURE__*/__nccwpck_require__.t(external_fs_, 2);
@@ -47405,7 +47532,149 @@ function assetNameProblem(name, input) {
     }
 }
 
+;// CONCATENATED MODULE: ./packages/publish/src/custody-links.ts
+
+/** The Sigstore bundle name the sign stage writes next to an artifact (signing's bundle-file.ts). */
+function bundleNameFor(artifactName) {
+    return `${artifactName}.sigstore.json`;
+}
+function describe(files) {
+    return files.length === 0 ? 'nothing' : files.map((f) => `${f.name} (sha256 ${f.sha256})`).join(', ');
+}
+/**
+ * Each required stage passing is not enough: the stages must have looked at the same bytes. These
+ * checks follow the files from record to record, using the LATEST record of each stage (the one the
+ * stage-status check accepted):
+ *
+ * - generate-sbom → scan: the scan read the SBOM the latest generate-sbom wrote (same sha256), so
+ *   the vulnerability decision is about the published SBOM and not an older or hand-made one;
+ * - build-package → test-install: the package that was installed is the one that was built;
+ * - sign → asset and attest-provenance → asset: every published file that build-package or
+ *   generate-sbom made was signed (input with the same name and sha256, and `<name>.sigstore.json`
+ *   among the sign outputs) and is a subject of the provenance, so a consumer can verify it.
+ *
+ * A link is only checked when the stages at both ends are required and their latest records
+ * passed: otherwise the stage-status check already refuses, or the user chose not to require it.
+ */
+function checkCustodyLinks(latest, requiredStages, assets) {
+    const passed = (stage) => {
+        const record = latest.get(stage);
+        return requiredStages.includes(stage) && record?.status === 'passed' ? record : undefined;
+    };
+    const links = [];
+    const sbomRecord = passed('generate-sbom');
+    const scanRecord = passed('scan');
+    if (sbomRecord !== undefined && scanRecord !== undefined)
+        links.push(sbomScanned(sbomRecord, scanRecord));
+    const buildRecord = passed('build-package');
+    const installRecord = passed('test-install');
+    if (buildRecord !== undefined && installRecord !== undefined)
+        links.push(packageInstalled(buildRecord, installRecord));
+    // Which published files are the run's artifacts: by name, as outputs of the latest build or SBOM
+    // record, whichever stages are required (a required sign still has to cover them).
+    const produced = new Set();
+    for (const stage of ['build-package', 'generate-sbom']) {
+        for (const output of latest.get(stage)?.outputs ?? [])
+            produced.add(output.name);
+    }
+    const artifacts = assets.filter((a) => produced.has(a.name));
+    const signRecord = passed('sign');
+    if (signRecord !== undefined)
+        for (const artifact of artifacts)
+            links.push(artifactSigned(signRecord, artifact));
+    const provenanceRecord = passed('attest-provenance');
+    if (provenanceRecord !== undefined)
+        for (const artifact of artifacts)
+            links.push(artifactAttested(provenanceRecord, artifact));
+    return links;
+}
+function sbomScanned(sbomRecord, scanRecord) {
+    const link = 'generate-sbom → scan';
+    const hint = 'run scan on the SBOM the latest generate-sbom wrote (its sbom output), with this evidence pack';
+    const generated = sbomRecord.outputs.filter((o) => o.role === 'sbom');
+    if (generated.length === 0)
+        return { link, holds: false, reason: 'the latest generate-sbom record lists no SBOM output (role sbom)', hint };
+    const names = new Set(generated.map((g) => g.name));
+    // The scan stage records its SBOM with role 'sbom'; a name match also counts, for older records.
+    const scanned = scanRecord.inputs.filter((i) => i.role === 'sbom' || names.has(i.name));
+    const unscanned = generated.filter((g) => !scanned.some((s) => s.sha256 === g.sha256));
+    if (unscanned.length === 0)
+        return { link, holds: true };
+    return {
+        link,
+        holds: false,
+        reason: `the latest scan read ${describe(scanned)}, not the SBOM the latest generate-sbom wrote: ${describe(unscanned)}`,
+        hint,
+    };
+}
+function packageInstalled(buildRecord, installRecord) {
+    const link = 'build-package → test-install';
+    const hint = 'run test-install on the package the latest build-package built (its package output), with this evidence pack';
+    const built = buildRecord.outputs.filter((o) => o.role === 'artifact');
+    if (built.length === 0)
+        return { link, holds: false, reason: 'the latest build-package record lists no package output (role artifact)', hint };
+    // test-install records the package it installed as its 'artifact' input.
+    const installed = installRecord.inputs.filter((i) => i.role === 'artifact');
+    const foreign = installed.filter((i) => !built.some((b) => b.sha256 === i.sha256));
+    if (installed.length > 0 && foreign.length === 0)
+        return { link, holds: true };
+    return {
+        link,
+        holds: false,
+        reason: `the latest test-install installed ${describe(installed)}, not the package the latest build-package built: ${describe(built)}`,
+        hint,
+    };
+}
+function artifactSigned(signRecord, artifact) {
+    const link = `sign → ${artifact.name}`;
+    // A signer that rewrites a file in place records the new bytes as an output: those are what it vouches for.
+    const signed = signRecord.outputs.find((o) => o.name === artifact.name) ?? signRecord.inputs.find((i) => i.name === artifact.name);
+    const bundle = bundleNameFor(artifact.name);
+    const hint = `list ${artifact.name} in the sign stage's 'files' and run it with this evidence pack after the stage that made the file`;
+    if (signed === undefined)
+        return { link, holds: false, reason: `the latest sign record did not sign ${artifact.name}`, hint };
+    if (signed.sha256 !== artifact.sha256) {
+        return {
+            link,
+            holds: false,
+            reason: `the latest sign record signed ${artifact.name} with sha256 ${signed.sha256}, but the published file has sha256 ${artifact.sha256}`,
+            hint,
+        };
+    }
+    if (!signRecord.outputs.some((o) => o.name === bundle)) {
+        return { link, holds: false, reason: `the latest sign record lists no Sigstore bundle ${bundle} for ${artifact.name}`, hint };
+    }
+    return { link, holds: true };
+}
+function artifactAttested(provenanceRecord, artifact) {
+    const link = `attest-provenance → ${artifact.name}`;
+    const hint = `list ${artifact.name} in attest-provenance's 'subjects' and run it with this evidence pack after the stage that made the file`;
+    // attest-provenance records its subjects as 'artifact' inputs (materials have another role).
+    const subject = provenanceRecord.inputs.find((i) => i.role === 'artifact' && i.name === artifact.name);
+    if (subject === undefined)
+        return { link, holds: false, reason: `${artifact.name} is not a subject of the latest provenance`, hint };
+    if (subject.sha256 !== artifact.sha256) {
+        return {
+            link,
+            holds: false,
+            reason: `the latest provenance names ${artifact.name} with sha256 ${subject.sha256}, but the published file has sha256 ${artifact.sha256}`,
+            hint,
+        };
+    }
+    return { link, holds: true };
+}
+/** One PUBLISH_EVIDENCE_INCOMPLETE error per broken link, naming it. */
+function brokenLinkErrors(links) {
+    return links
+        .filter((l) => !l.holds)
+        .map((l) => new src/* FactoryError */.Xx('PUBLISH_EVIDENCE_INCOMPLETE', `broken chain of custody (${l.link}): ${l.reason ?? 'the records disagree'}`, {
+        subject: l.link,
+        hint: l.hint ?? 'run the stages in order on the same files with this evidence pack, then publish those files',
+    }));
+}
+
 ;// CONCATENATED MODULE: ./packages/publish/src/evidence-gate.ts
+
 
 const DEFAULT_REQUIRED_STAGES = [
     'build-package',
@@ -47416,14 +47685,39 @@ const DEFAULT_REQUIRED_STAGES = [
     'attest-provenance',
 ];
 /**
- * Publish only what the evidence pack vouches for: the latest record of every required stage
- * must have passed (a stage re-run after a failure counts by its latest record), and every asset
- * named as an output of an earlier record must still have the digest recorded there (the latest
- * record naming it wins: a signer that rewrites a package in place records the new digest).
+ * The stage that normally writes a file of this name, for the hint on an unvouched asset. A guess
+ * from the conventions of our stages' output names; undefined when the name says nothing.
+ */
+function likelyProducer(name) {
+    if (/^provenance\.|\.intoto\.jsonl$|^evidence-pack\./.test(name))
+        return 'attest-provenance';
+    if (name.endsWith('.sigstore.json') || name.endsWith('.pem'))
+        return 'sign';
+    if (/\.(cdx|spdx)\.json$|^sbom\./.test(name))
+        return 'generate-sbom';
+    if (/scan-report|\.sarif$/.test(name))
+        return 'scan';
+    if (/\.(deb|rpm|apk|whl|tar\.gz|tgz|zip)$/.test(name))
+        return 'build-package';
+    return undefined;
+}
+/**
+ * Publish only what the evidence pack vouches for (fail closed):
+ *
+ * - the latest record of every required stage must have passed (a stage re-run after a failure
+ *   counts by its latest record);
+ * - every asset must be an output, by name AND sha256, of the latest record of an earlier stage,
+ *   and that record must have passed. The latest record naming the file wins (a stage re-run
+ *   later that wrote other bytes under that name makes the older copy stale:
+ *   PUBLISH_DIGEST_MISMATCH); a file no record wrote, or only a superseded or failed record wrote,
+ *   is refused with PUBLISH_EVIDENCE_INCOMPLETE. SHA256SUMS and release.json are written by this
+ *   stage and never among the assets (asset-files.ts refuses those names);
+ * - the chain of custody between the required stages holds (custody-links.ts).
  */
 function checkEvidence(records, requiredStages, assets, requireStagesInput = 'require-stages') {
+    const earlier = records.filter((r) => r.stage !== 'publish');
     const latest = new Map();
-    for (const record of records)
+    for (const record of earlier)
         latest.set(record.stage, record);
     const stages = requiredStages.map((stage) => {
         const record = latest.get(stage);
@@ -47443,25 +47737,52 @@ function checkEvidence(records, requiredStages, assets, requireStagesInput = 're
             hint: `run the missing or failed stages with this evidence pack first, or narrow '${requireStagesInput}'`,
         }));
     }
-    const recorded = new Map();
-    for (const record of records) {
-        if (record.stage === 'publish')
-            continue;
+    // For each name, the latest record that wrote it and what it recorded.
+    const writer = new Map();
+    for (const record of earlier)
         for (const output of record.outputs)
-            recorded.set(output.name, { sha256: output.sha256, stage: record.stage });
-    }
+            writer.set(output.name, { record, output });
     const vouched = [];
+    const unvouched = [];
     for (const asset of assets) {
-        const expected = recorded.get(asset.name);
-        if (expected === undefined)
-            continue;
-        if (expected.sha256 === asset.sha256) {
-            vouched.push({ name: asset.name, stage: expected.stage });
+        const written = writer.get(asset.name);
+        if (written === undefined) {
+            const producer = likelyProducer(asset.name);
+            unvouched.push({
+                name: asset.name,
+                reason: `no earlier stage recorded it as an output${producer === undefined ? '' : `; ${producer} should have`}`,
+            });
             continue;
         }
-        errors.push(new src/* FactoryError */.Xx('PUBLISH_DIGEST_MISMATCH', `${asset.name} has sha256 ${asset.sha256}, but ${expected.stage} recorded ${expected.sha256}`, { subject: asset.path, hint: 'publish the file the pipeline built and checked, not a rebuilt or modified copy' }));
+        const { record, output } = written;
+        if (output.sha256 !== asset.sha256) {
+            errors.push(new src/* FactoryError */.Xx('PUBLISH_DIGEST_MISMATCH', `${asset.name} has sha256 ${asset.sha256}, but ${record.stage} recorded ${output.sha256}`, { subject: asset.path, hint: 'publish the file the pipeline built and checked, not a rebuilt or modified copy' }));
+            continue;
+        }
+        if (latest.get(record.stage) !== record) {
+            unvouched.push({
+                name: asset.name,
+                reason: `only an earlier ${record.stage} run wrote it; the latest ${record.stage} record does not`,
+            });
+        }
+        else if (record.status !== 'passed') {
+            unvouched.push({ name: asset.name, reason: `the latest ${record.stage} record, which wrote it, failed` });
+        }
+        else {
+            vouched.push({ name: asset.name, stage: record.stage });
+        }
     }
-    return { errors, stages, vouched };
+    if (unvouched.length > 0) {
+        errors.push(new src/* FactoryError */.Xx('PUBLISH_EVIDENCE_INCOMPLETE', `the evidence pack does not vouch for ${unvouched.length === 1 ? 'this asset' : `these ${unvouched.length} assets`}: ${unvouched
+            .map((u) => `${u.name} (${u.reason})`)
+            .join('; ')}`, {
+            subject: unvouched.map((u) => u.name).join(', '),
+            hint: 'publish only files a passing stage wrote in this run (packages from build-package, SBOMs from generate-sbom, reports from scan, bundles and keys from sign, provenance from attest-provenance): run the stage that makes each file with this evidence pack, or leave the file out of the files list',
+        }));
+    }
+    const links = checkCustodyLinks(latest, requiredStages, assets);
+    errors.push(...brokenLinkErrors(links));
+    return { errors, stages, vouched, unvouched, links };
 }
 
 // EXTERNAL MODULE: external "node:crypto"
@@ -53103,7 +53424,7 @@ const INPUTS = {
     'release-name': { description: 'Release title (default: the tag).', kind: 'string' },
     'release-notes': { description: 'Release notes (Markdown text).', kind: 'string' },
     'require-stages': {
-        description: 'Stages whose latest evidence record must have passed before anything is published.',
+        description: "Stages whose latest evidence record must have passed before anything is published, comma or newline separated (default: all six stages before publish). A list you give replaces the default, so a narrower list is your explicit choice (it also skips the chain-of-custody checks that involve the stages left out); a list with no stage in it (such as ',') is refused, never read as 'require nothing'. Whatever the list, every published file must be an output of a passing earlier stage.",
         kind: 'string',
         default: DEFAULT_REQUIRED_STAGES.join(','),
     },
@@ -53134,7 +53455,16 @@ const publishStage = {
                 hint: 'use a name git accepts (git check-ref-format), such as v1.2.3',
             });
         }
-        const requireStages = reader.list('require-stages').map((stage) => {
+        // An empty value means the default (InputReader), but a value of only separators (',') would
+        // parse to no stage at all and silently turn the gate off: refuse it instead (fail closed).
+        const stageList = reader.list('require-stages');
+        if (stageList.length === 0) {
+            throw new src/* FactoryError */.Xx('INPUT_INVALID', `input 'require-stages': ${JSON.stringify(raw['require-stages'] ?? '')} names no stage`, {
+                subject: 'require-stages',
+                hint: `leave it empty for the default (${DEFAULT_REQUIRED_STAGES.join(',')}), or list the stages that must have passed`,
+            });
+        }
+        const requireStages = stageList.map((stage) => {
             if (!src/* STAGES */.an.includes(stage) || stage === 'publish') {
                 throw new src/* FactoryError */.Xx('INPUT_INVALID', `input 'require-stages': '${stage}' is not a stage before publish`, {
                     subject: 'require-stages',
@@ -53200,11 +53530,20 @@ async function runPublish(options, ctx) {
         ctx.exec.mask(options.target.token);
     // Everything local first: no API call before the evidence vouches for every file.
     const files = await resolveAssetFiles(options.files, ctx.workDir);
+    const omitted = DEFAULT_REQUIRED_STAGES.filter((stage) => !options.requireStages.includes(stage));
+    const notes = [];
+    if (omitted.length > 0) {
+        // Narrowing is allowed (a pipeline may have no test-install, say), but never silently.
+        const note = `'require-stages' leaves out ${omitted.join(', ')}: their records and the chain-of-custody links through them are not checked`;
+        ctx.logger.warn(note, 'require-stages');
+        notes.push(note);
+    }
     const evidence = checkEvidence(ctx.evidence.records, options.requireStages, files);
     const details = {
         tag: options.tag,
         target: options.target.kind === 'github' ? `github:${options.target.repository}` : `dir:${options.target.root}`,
         requiredStages: evidence.stages,
+        custody: evidence.links,
     };
     if (evidence.errors.length > 0) {
         const reasons = evidence.errors.map((e) => e.message);
@@ -53214,9 +53553,10 @@ async function runPublish(options, ctx) {
             inputs: files,
             outputs: [],
             outputValues: {},
-            summary: refusalSummary(options, evidence.stages, reasons),
-            details,
+            summary: refusalSummary(options, evidence, reasons),
+            details: { ...details, unvouched: evidence.unvouched },
             errors: evidence.errors,
+            ...(notes.length === 0 ? {} : { notes }),
         };
     }
     const assets = files.map((f) => ({
@@ -53296,7 +53636,7 @@ async function runPublish(options, ctx) {
             'asset-count': String(report.assets.length),
             checksums: checksumsPath,
         },
-        summary: publishedSummary(options, report),
+        summary: publishedSummary(options, report, evidence),
         details: {
             ...details,
             releaseUrl: report.releaseUrl,
@@ -53304,10 +53644,10 @@ async function runPublish(options, ctx) {
             assets: report.assets,
             vouchedBy: evidence.vouched,
         },
-        notes: report.notes,
+        notes: [...notes, ...report.notes],
     };
 }
-function publishedSummary(options, report) {
+function publishedSummary(options, report, evidence) {
     const rows = report.assets.map((a) => `| \`${a.name}\` | \`${a.sha256}\` | ${a.size} | ${a.action} |`);
     const where = report.target === 'github' ? 'GitHub Release' : 'release directory';
     const headline = report.decision === 'skip' ? 'already published, nothing changed' : 'published';
@@ -53316,26 +53656,34 @@ function publishedSummary(options, report) {
         '',
         `Release: ${report.releaseUrl}`,
         '',
+        `Evidence: every asset is an output of a passing stage; ${evidence.links.length} chain-of-custody link(s) checked, all hold.`,
+        '',
         '| Asset | SHA-256 | Bytes | Result |',
         '| --- | --- | --- | --- |',
         ...rows,
         '',
     ].join('\n');
 }
-function refusalSummary(options, stages, reasons) {
-    return [
+function refusalSummary(options, evidence, reasons) {
+    const lines = [
         `### Publish: refused to publish ${options.tag}`,
         '',
         ...reasons.map((r) => `- ${r}`),
         '',
         '| Required stage | Latest record |',
         '| --- | --- |',
-        ...stages.map((s) => `| ${s.stage} | ${s.status} |`),
+        ...evidence.stages.map((s) => `| ${s.stage} | ${s.status} |`),
         '',
-    ].join('\n');
+    ];
+    if (evidence.links.length > 0) {
+        lines.push('| Chain of custody | Result |', '| --- | --- |');
+        lines.push(...evidence.links.map((l) => `| ${l.link} | ${l.holds ? 'holds' : 'broken'} |`), '');
+    }
+    return lines.join('\n');
 }
 
 ;// CONCATENATED MODULE: ./packages/publish/src/index.ts
+
 
 
 

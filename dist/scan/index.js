@@ -45733,8 +45733,8 @@ function getIDToken(aud) {
  */
 
 //# sourceMappingURL=core.js.map
-// EXTERNAL MODULE: ./packages/core/src/index.ts + 17 modules
-var src = __nccwpck_require__(2893);
+// EXTERNAL MODULE: ./packages/core/src/index.ts + 19 modules
+var src = __nccwpck_require__(8481);
 ;// CONCATENATED MODULE: ./actions/common/src/common-inputs.ts
 /** Inputs every action takes on top of its stage's own: where the run's evidence lives. */
 const COMMON_INPUTS = {
@@ -45914,7 +45914,7 @@ function escapeMarkdown(text) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _packaging_factory_vuln__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6821);
+/* harmony import */ var _packaging_factory_vuln__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4681);
 /* harmony import */ var _common_src_run_action_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8416);
 
 
@@ -45925,7 +45925,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 2893:
+/***/ 8481:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -45942,7 +45942,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   Zf: () => (/* reexport */ writeFileAtomic)
 });
 
-// UNUSED EXPORTS: ERROR_CODES, EVIDENCE_SCHEMA_ID, EventLog, EvidencePack, ExecRunner, MemoryLogger, STAGES, canonicalJson, digestFile, exitCodeFor, extractTar, finalizationOf, isRetryableHttpError, listTar, maskSecrets, parseRetryAfter, resolveCorrelationId, retry, retryAfterHintMs, runInfoFromEnv, sourceDateEpoch, validateEvidencePack
+// UNUSED EXPORTS: ERROR_CODES, EVIDENCE_SCHEMA_ID, EventLog, EvidencePack, ExecRunner, MemoryLogger, STAGES, canonicalJson, digestFile, exitCodeFor, expandFilePatterns, extractTar, finalizationOf, isRetryableHttpError, listTar, maskSecrets, parseRetryAfter, resolveCorrelationId, retry, retryAfterHintMs, runInfoFromEnv, sourceDateEpoch, validateEvidencePack, withFileLock
 
 ;// CONCATENATED MODULE: ./packages/core/src/errors.ts
 /** Stable error codes, grouped by stage. Add codes, never rename them: users match on them. */
@@ -45996,6 +45996,12 @@ const ERROR_CODES = {
     PUBLISH_TARGET_INVALID: 'input',
     // build-package (appended)
     BUILD_OUTPUT_CONFLICT: 'input',
+    // attest-provenance (appended)
+    ATTEST_EVIDENCE_INCOMPLETE: 'gate',
+    // generate-sbom (appended): a .deb ships npm packages whose package.json contradicts its lockfile
+    SBOM_LOCKFILE_MISMATCH: 'gate',
+    // scan (appended): no SBOM component could be looked up, so the gate cannot decide
+    SCAN_NOTHING_SCANNED: 'input',
 };
 class errors_FactoryError extends Error {
     name = 'FactoryError';
@@ -46109,9 +46115,56 @@ var _2020 = __nccwpck_require__(2210);
 // EXTERNAL MODULE: ./node_modules/ajv-formats/dist/index.js
 var dist = __nccwpck_require__(2815);
 var dist_default = /*#__PURE__*/__nccwpck_require__.n(dist);
+;// CONCATENATED MODULE: ./packages/core/src/file-lock.ts
+
+
+/**
+ * Runs `fn` holding an exclusive lock beside `file` (`<file>.lock`, created with O_EXCL, which is
+ * atomic on local filesystems): two stages appending to one evidence pack at once must not lose
+ * each other's records.
+ */
+async function withFileLock(file, fn, options = {}) {
+    const lock = `${file}.lock`;
+    const timeoutMs = options.timeoutMs ?? 30_000;
+    const staleMs = options.staleMs ?? 120_000;
+    const started = Date.now();
+    for (let attempt = 0;; attempt++) {
+        try {
+            const handle = await (0,promises_.open)(lock, 'wx');
+            await handle.writeFile(`${process.pid} ${new Date().toISOString()}\n`);
+            await handle.close();
+            break;
+        }
+        catch (error) {
+            if (error.code !== 'EEXIST')
+                throw error;
+            const age = await (0,promises_.stat)(lock).then((s) => Date.now() - s.mtimeMs, () => 0);
+            if (age > staleMs) {
+                await (0,promises_.rm)(lock, { force: true });
+                continue;
+            }
+            if (Date.now() - started > timeoutMs) {
+                throw new errors_FactoryError('EVIDENCE_INVALID', `evidence pack ${file} is locked by another process (${lock})`, {
+                    cause: error,
+                    subject: lock,
+                    hint: 'wait for the other stage to finish; remove the lock file only if no factory process is running',
+                });
+            }
+            await new Promise((resolve) => setTimeout(resolve, Math.min(25 * 2 ** Math.min(attempt, 4), 400)));
+        }
+    }
+    try {
+        return await fn();
+    }
+    finally {
+        await (0,promises_.rm)(lock, { force: true });
+    }
+}
+
 ;// CONCATENATED MODULE: ./packages/core/schema/evidence-pack.schema.json
 const evidence_pack_schema_namespaceObject = /*#__PURE__*/JSON.parse('{"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://packaging-factory.dev/schemas/evidence-pack-1.0.json","title":"Packaging Factory evidence pack","description":"One run of the factory: a record per stage with its inputs and outputs (SHA-256), tools, decision and errors, tied by one correlation id.","type":"object","additionalProperties":false,"required":["$schema","schemaVersion","correlationId","createdAt","run","records"],"properties":{"$schema":{"const":"https://packaging-factory.dev/schemas/evidence-pack-1.0.json"},"schemaVersion":{"const":"1.0"},"correlationId":{"type":"string","minLength":1,"maxLength":200},"createdAt":{"type":"string","format":"date-time"},"run":{"type":"object","additionalProperties":false,"required":["source"],"properties":{"source":{"enum":["github-actions","cli"]},"repository":{"type":"string"},"sha":{"type":"string"},"ref":{"type":"string"},"runId":{"type":"string"},"runAttempt":{"type":"string"},"workflow":{"type":"string"},"serverUrl":{"type":"string"}}},"records":{"type":"array","items":{"$ref":"#/$defs/record"}},"finalized":{"type":"object","additionalProperties":false,"required":["finalizedAt","status","recordsSha256","recordCount"],"properties":{"finalizedAt":{"type":"string","format":"date-time"},"status":{"enum":["passed","failed"]},"recordsSha256":{"$ref":"#/$defs/sha256"},"recordCount":{"type":"integer","minimum":0}}}},"$defs":{"sha256":{"type":"string","pattern":"^[0-9a-f]{64}$"},"file":{"type":"object","additionalProperties":false,"required":["path","name","sha256","size"],"properties":{"path":{"type":"string","minLength":1},"name":{"type":"string","minLength":1},"sha256":{"$ref":"#/$defs/sha256"},"size":{"type":"integer","minimum":0},"role":{"type":"string"}}},"tool":{"type":"object","additionalProperties":false,"required":["name","version"],"properties":{"name":{"type":"string","minLength":1},"version":{"type":"string"},"path":{"type":"string"}}},"error":{"type":"object","additionalProperties":false,"required":["code","message"],"properties":{"code":{"type":"string","minLength":1},"message":{"type":"string"},"subject":{"type":"string"},"hint":{"type":"string"},"causes":{"type":"array","items":{"type":"string"}}}},"record":{"type":"object","additionalProperties":false,"required":["stage","status","startedAt","finishedAt","inputs","outputs","tools","errors"],"properties":{"stage":{"enum":["build-package","generate-sbom","scan","sign","test-install","attest-provenance","publish","verify"]},"status":{"enum":["passed","failed"]},"startedAt":{"type":"string","format":"date-time"},"finishedAt":{"type":"string","format":"date-time"},"inputs":{"type":"array","items":{"$ref":"#/$defs/file"}},"outputs":{"type":"array","items":{"$ref":"#/$defs/file"}},"tools":{"type":"array","items":{"$ref":"#/$defs/tool"}},"decision":{"type":"object","additionalProperties":false,"required":["result"],"properties":{"result":{"type":"string","minLength":1},"reason":{"type":"string"}}},"errors":{"type":"array","items":{"$ref":"#/$defs/error"}},"details":{"type":"object"},"notes":{"type":"array","items":{"type":"string"}}},"if":{"properties":{"status":{"const":"failed"}}},"then":{"properties":{"errors":{"type":"array","minItems":1}}}}}}');
 ;// CONCATENATED MODULE: ./packages/core/src/evidence-pack.ts
+
 
 
 
@@ -46314,8 +46367,31 @@ class EvidencePack {
     }
     /** Appends one stage record and writes the pack atomically. */
     async append(record) {
-        const next = { ...this.document, records: [...this.document.records, record] };
-        await this.write(next);
+        // Another process (a parallel stage on the same pack) may have appended since this one loaded
+        // it: under the lock, start from what is on disk now so no record is lost.
+        await withFileLock(this.file, async () => {
+            const current = await this.reloadForUpdate();
+            await this.write({ ...current, records: [...current.records, record] });
+        });
+    }
+    /** The pack as it is on disk (validated, same run), or this instance's document when the file is gone. */
+    async reloadForUpdate() {
+        let onDisk;
+        try {
+            onDisk = await EvidencePack.load(this.file);
+        }
+        catch (error) {
+            if (error instanceof errors_FactoryError && error.code === 'FILE_NOT_FOUND')
+                return this.document;
+            throw error;
+        }
+        if (onDisk.correlationId !== this.correlationId) {
+            throw new errors_FactoryError('EVIDENCE_INVALID', `evidence pack ${this.file} was replaced by another run's pack (${onDisk.correlationId})`, {
+                subject: this.file,
+                hint: 'give each run its own evidence pack path',
+            });
+        }
+        return onDisk.document;
     }
     /**
      * The document as it is now with a finalization block, without changing the working file: what
@@ -46331,9 +46407,12 @@ class EvidencePack {
      * of the records. Records appended later (publish) are outside what was sealed and attested.
      */
     async finalize(now = new Date()) {
-        const finalization = finalizationOf(this.document.records, now);
-        await this.write({ ...this.document, finalized: finalization });
-        return finalization;
+        return withFileLock(this.file, async () => {
+            const current = await this.reloadForUpdate();
+            const finalization = finalizationOf(current.records, now);
+            await this.write({ ...current, finalized: finalization });
+            return finalization;
+        });
     }
     /** Writes the document as it is now to another file (a snapshot to attest or publish). */
     async writeCopy(file) {
@@ -47758,7 +47837,55 @@ function drained(extract) {
     });
 }
 
+;// CONCATENATED MODULE: ./packages/core/src/path-patterns.ts
+
+
+
+
+/**
+ * Expands a `paths` input the same way in every stage: plain paths must name existing files, glob
+ * patterns (`dist/*.deb`) must match at least one file; both resolved from the working directory.
+ * Returns absolute paths, sorted, without duplicates. An empty list is an error naming the input.
+ */
+async function expandFilePatterns(patterns, workDir, input) {
+    if (patterns.length === 0) {
+        throw new FactoryError('INPUT_MISSING', `input '${input}' lists no files`, {
+            subject: input,
+            hint: 'give one or more paths or globs, one per line',
+        });
+    }
+    const found = new Set();
+    for (const pattern of patterns) {
+        if (isDynamicPattern(pattern)) {
+            const matches = await glob(pattern, { cwd: workDir, absolute: true, onlyFiles: true, dot: false, expandDirectories: false });
+            if (matches.length === 0) {
+                throw new FactoryError('FILE_NOT_FOUND', `input '${input}': the pattern '${pattern}' matches no file under ${workDir}`, {
+                    subject: input,
+                    hint: 'check the pattern; globs are resolved from the working directory',
+                });
+            }
+            for (const match of matches)
+                found.add(path.resolve(match));
+            continue;
+        }
+        const file = path.resolve(workDir, pattern);
+        const info = await stat(file).catch(() => undefined);
+        if (info === undefined || !info.isFile()) {
+            throw new FactoryError('FILE_NOT_FOUND', `input '${input}': ${pattern} ${info === undefined ? 'does not exist' : 'is not a file'}`, {
+                subject: input,
+                hint: info === undefined
+                    ? 'check the path; it is resolved from the working directory'
+                    : 'list files, not directories (a glob like dir/* works)',
+            });
+        }
+        found.add(file);
+    }
+    return [...found].sort();
+}
+
 ;// CONCATENATED MODULE: ./packages/core/src/index.ts
+
+
 
 
 
@@ -47774,7 +47901,7 @@ function drained(extract) {
 
 /***/ }),
 
-/***/ 6821:
+/***/ 4681:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -47783,7 +47910,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   i$: () => (/* reexport */ scanStage)
 });
 
-// UNUSED EXPORTS: ASSIGNABLE_SEVERITIES, DebianVersionError, FAIL_ON_LEVELS, OsvDatabase, SEVERITY_LEVELS, VersionSyntaxError, assessSeverity, buildScanReport, compareDebianVersions, compareFindings, compareSemver, compareText, compareTimestamps, compareVersionPart, debianEcosystem, debianRelease, ecosystemSupport, evaluateAffected, eventVersion, findingsFor, fixedVersions, includedInRange, isBlocking, isDebianVersion, isSemver, loadOsvDatabase, matchPackage, npmEcosystem, parseDebianVersion, parseEcosystem, queryIds, readSbomComponents, renderScanSummary, scanComponents, scoreCvss, severityRank, supportedEcosystems, validateOsvRecord
+// UNUSED EXPORTS: ASSIGNABLE_SEVERITIES, DECLARED_ONLY_PROPERTY, DebianVersionError, FAIL_ON_LEVELS, OsvDatabase, PACKAGE_COMPONENT_TYPES, SEVERITY_LEVELS, VersionSyntaxError, assessSeverity, buildScanReport, compareDebianVersions, compareFindings, compareSemver, compareText, compareTimestamps, compareVersionPart, debianEcosystem, debianRelease, describeNotScanned, ecosystemCoverage, ecosystemSupport, evaluateAffected, eventVersion, findingsFor, fixedVersions, includedInRange, isBlocking, isDebianVersion, isSemver, loadOsvDatabase, matchPackage, npmEcosystem, parseDebianVersion, parseEcosystem, queryIds, readSbomComponents, renderScanSummary, scanComponents, scoreCvss, severityRank, supportedEcosystems, undecidedReasons, validateOsvRecord
 
 ;// CONCATENATED MODULE: ./packages/vuln/src/debian-release.ts
 /**
@@ -48099,8 +48226,8 @@ var promises_ = __nccwpck_require__(1455);
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __nccwpck_require__(6760);
 var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_);
-// EXTERNAL MODULE: ./packages/core/src/index.ts + 17 modules
-var src = __nccwpck_require__(2893);
+// EXTERNAL MODULE: ./packages/core/src/index.ts + 19 modules
+var src = __nccwpck_require__(8481);
 ;// CONCATENATED MODULE: ./packages/vuln/src/ecosystem.ts
 function ecosystem_parseEcosystem(ecosystem) {
     const colon = ecosystem.indexOf(':');
@@ -48123,6 +48250,7 @@ class OsvDatabase {
     info;
     index = new Map();
     byId = new Map();
+    recordsByEcosystem = new Map();
     constructor(info, records) {
         this.info = info;
         for (const record of records) {
@@ -48135,6 +48263,11 @@ class OsvDatabase {
                 const entries = this.index.get(key) ?? [];
                 entries.push({ record, affected, ecosystem });
                 this.index.set(key, entries);
+                const counted = this.recordsByEcosystem.get(ecosystem.base) ?? { ids: new Set(), releases: new Set() };
+                counted.ids.add(record.id);
+                if (ecosystem.release !== undefined)
+                    counted.releases.add(ecosystem.release);
+                this.recordsByEcosystem.set(ecosystem.base, counted);
             }
         }
     }
@@ -48142,12 +48275,35 @@ class OsvDatabase {
     lookup(baseEcosystem, name) {
         return this.index.get(indexKey(baseEcosystem, name)) ?? [];
     }
+    /** Records in use naming a package of this base ecosystem; 0 when the database does not cover it. */
+    recordCount(baseEcosystem) {
+        return this.recordsByEcosystem.get(baseEcosystem)?.ids.size ?? 0;
+    }
+    /** Every base ecosystem the records name, with counts: what the database can actually answer for. */
+    ecosystems() {
+        const order = (a, b) => (a < b ? -1 : a > b ? 1 : 0);
+        return [...this.recordsByEcosystem.entries()]
+            .map(([ecosystem, { ids, releases }]) => ({ ecosystem, records: ids.size, releases: [...releases].sort(compareReleases) }))
+            .sort((a, b) => order(a.ecosystem, b.ecosystem));
+    }
     record(id) {
         return this.byId.get(id);
     }
     get size() {
         return this.byId.size;
     }
+}
+/** Numbered releases by number (`9` before `10`), then the rest (`sid`, `v3.18`) in code-unit order. */
+function compareReleases(a, b) {
+    const x = /^\d+(\.\d+)?$/.test(a) ? Number(a) : undefined;
+    const y = /^\d+(\.\d+)?$/.test(b) ? Number(b) : undefined;
+    if (x !== undefined && y !== undefined && x !== y)
+        return x - y;
+    if (x !== undefined && y === undefined)
+        return -1;
+    if (x === undefined && y !== undefined)
+        return 1;
+    return a < b ? -1 : a > b ? 1 : 0;
 }
 function indexKey(baseEcosystem, name) {
     const support = ecosystemSupport(baseEcosystem);
@@ -48499,9 +48655,20 @@ var packageurl_js = __nccwpck_require__(7091);
 
 
 /**
+ * CycloneDX component types that are packages someone could publish an advisory for (CycloneDX 1.6
+ * `component.type`). Other types (data, firmware, device...) without a purl are only listed as skipped.
+ */
+const PACKAGE_COMPONENT_TYPES = ['library', 'application', 'framework', 'container', 'operating-system'];
+/**
+ * generate-sbom marks a Depends/Pre-Depends it could not resolve to a shipped package with this
+ * property: the package needs it on the target system but does not contain it, so there is no version to check.
+ */
+const DECLARED_ONLY_PROPERTY = 'packaging-factory:deb:declared-only';
+/**
  * Reads a CycloneDX JSON SBOM and turns each component (nested `components` included) into a query.
- * Components without a purl, with a purl we cannot parse, or of an ecosystem we do not scan yet are
- * skipped and listed, never silently dropped.
+ * Nothing is silently dropped: package components without a purl or version are listed as
+ * unscannable, declared-only dependencies separately, and purls we cannot parse or of an ecosystem
+ * we do not scan yet as skipped.
  */
 async function readSbomComponents(file) {
     let text;
@@ -48532,7 +48699,7 @@ async function readSbomComponents(file) {
     if (components !== undefined && !Array.isArray(components)) {
         throw new src/* FactoryError */.Xx('SCAN_SBOM_INVALID', `SBOM ${file}: "components" must be an array`, { subject: 'sbom' });
     }
-    const result = { total: 0, files: 0, scannable: [], skipped: [] };
+    const result = { total: 0, files: 0, scannable: [], skipped: [], unscannable: [], declaredOnly: [] };
     const visit = (list, trail) => {
         list.forEach((item, index) => {
             const where = `${trail}[${index}]`;
@@ -48572,7 +48739,7 @@ function classify(component, where, result) {
     if (purlText !== undefined)
         base.purl = purlText;
     if (purlText === undefined) {
-        result.skipped.push({ ...base, reason: 'no purl' });
+        unidentified(component, { ...base, reason: 'no purl' }, result);
         return;
     }
     let purl;
@@ -48585,7 +48752,7 @@ function classify(component, where, result) {
     }
     const purlVersion = purl.version ?? version;
     if (purlVersion === undefined || purlVersion === '') {
-        result.skipped.push({ ...base, reason: 'no version in purl or component' });
+        unidentified(component, { ...base, reason: 'no version in purl or component' }, result);
         return;
     }
     const query = queryFor(purl, purlVersion, component);
@@ -48594,6 +48761,32 @@ function classify(component, where, result) {
         return;
     }
     result.scannable.push({ ...base, query });
+}
+/**
+ * Sorts a component that names no purl or no version: a declared-only dependency is not shipped, a
+ * package component is shipped but cannot be looked up (unscannable, reported as a warning), and
+ * any other type is listed as skipped.
+ */
+function unidentified(component, skipped, result) {
+    if (isDeclaredOnly(component)) {
+        result.declaredOnly.push({ ...skipped, reason: 'declared dependency, not shipped in the package' });
+        return;
+    }
+    // CycloneDX requires `type`; a component without one may well be a package, so it is listed with them.
+    const type = sbom_components_text(component.type);
+    if (type === undefined || PACKAGE_COMPONENT_TYPES.includes(type)) {
+        result.unscannable.push({ ...skipped, type: type ?? 'unknown' });
+        return;
+    }
+    result.skipped.push({ ...skipped, reason: `${skipped.reason} (a ${type} component, not a package)` });
+}
+function isDeclaredOnly(component) {
+    if (!Array.isArray(component.properties))
+        return false;
+    return component.properties.some((property) => typeof property === 'object' &&
+        property !== null &&
+        property['name'] === DECLARED_ONLY_PROPERTY &&
+        property['value'] === 'true');
 }
 /** The query for a parsed purl, or the reason it cannot be scanned. */
 function queryFor(purl, version, component) {
@@ -48866,10 +49059,79 @@ function compareFindings(a, b) {
         compareText(a.package.purl ?? '', b.package.purl ?? ''));
 }
 
+;// CONCATENATED MODULE: ./packages/vuln/src/scan-coverage.ts
+
+/** Per ecosystem with at least one scanned component: how many records the database holds for it. Sorted. */
+function ecosystemCoverage(database, scanned) {
+    const counts = new Map();
+    for (const component of scanned)
+        counts.set(component.query.ecosystem, (counts.get(component.query.ecosystem) ?? 0) + 1);
+    return [...counts.entries()]
+        .map(([ecosystem, components]) => {
+        const records = database.recordCount(ecosystem);
+        return { ecosystem, components, records, covered: records > 0 };
+    })
+        .sort((a, b) => compareText(a.ecosystem, b.ecosystem));
+}
+/** The reasons the scan cannot decide, in a stable order; empty when it can. */
+function undecidedReasons(components, scanned, coverage) {
+    const reasons = [];
+    if (scanned === 0) {
+        reasons.push({
+            code: 'SCAN_NOTHING_SCANNED',
+            message: components.total === 0
+                ? 'the SBOM lists no components: there is nothing to scan'
+                : `none of the SBOM's ${plural(components.total, 'component')} could be scanned: ${describeNotScanned(components)}`,
+            hint: components.total === 0
+                ? 'scan the SBOM generate-sbom wrote for the package; a scan of no components cannot show it is free of known vulnerabilities'
+                : 'scan an SBOM whose components carry npm or Debian purls with versions (pkg:npm/name@version, pkg:deb/debian/name@version)',
+        });
+    }
+    for (const entry of coverage) {
+        if (entry.covered)
+            continue;
+        reasons.push({
+            code: 'SCAN_DB_UNAVAILABLE',
+            ecosystem: entry.ecosystem,
+            message: `the OSV database has no ${entry.ecosystem} records: ${plural(entry.components, `${entry.ecosystem} component`)} cannot be checked`,
+            hint: `point the db input at an OSV database that covers ${entry.ecosystem} (for example osv.dev's ${entry.ecosystem}/all.zip export, unpacked)`,
+        });
+    }
+    return reasons;
+}
+/** "2 skipped (2× unsupported purl type: pypi), 1 package component without a purl or version, ..." */
+function describeNotScanned(components) {
+    const parts = [];
+    if (components.skipped.length > 0) {
+        const byReason = new Map();
+        for (const skipped of components.skipped)
+            byReason.set(skipped.reason, (byReason.get(skipped.reason) ?? 0) + 1);
+        const reasons = [...byReason.entries()].sort((a, b) => compareText(a[0], b[0])).map(([reason, count]) => `${count}× ${reason}`);
+        parts.push(`${components.skipped.length} skipped (${reasons.join('; ')})`);
+    }
+    if (components.unscannable.length > 0) {
+        parts.push(`${plural(components.unscannable.length, 'package component')} without a purl or version`);
+    }
+    if (components.declaredOnly.length > 0) {
+        parts.push(`${components.declaredOnly.length} declared-only ${components.declaredOnly.length === 1 ? 'dependency' : 'dependencies'} (not shipped)`);
+    }
+    if (components.files > 0)
+        parts.push(`${plural(components.files, 'file component')} (package contents)`);
+    return parts.join(', ');
+}
+function plural(count, noun) {
+    return `${count} ${noun}${count === 1 ? '' : 's'}`;
+}
+
 ;// CONCATENATED MODULE: ./packages/vuln/src/scan.ts
 
 
-/** Matches every scannable component against the database and applies the gate policy. */
+
+/**
+ * Matches every scannable component against the database and applies the gate policy. The gate
+ * passes only when something was looked up, every looked-up ecosystem has records to answer from,
+ * and no finding blocks.
+ */
 function scanComponents(database, components, policy) {
     const seen = new Set();
     const scanned = [];
@@ -48887,7 +49149,10 @@ function scanComponents(database, components, policy) {
         .flatMap((component) => findingsFor(component, matchPackage(database, component.query), policy.unknownSeverity, policy.failOn))
         .sort(compareFindings);
     const blockingIds = [...new Set(findings.filter((f) => f.blocking).map((f) => f.id))].sort(compareText);
-    return { findings, scanned, duplicates, decision: blockingIds.length > 0 ? 'fail' : 'pass', blockingIds };
+    const coverage = ecosystemCoverage(database, scanned);
+    const undecided = undecidedReasons(components, scanned.length, coverage);
+    const decision = blockingIds.length > 0 || undecided.length > 0 ? 'fail' : 'pass';
+    return { findings, scanned, duplicates, coverage, undecided, decision, blockingIds };
 }
 
 ;// CONCATENATED MODULE: ./packages/vuln/src/scan-report.ts
@@ -48899,12 +49164,11 @@ function buildScanReport(input) {
     const bySeverity = Object.fromEntries(SEVERITY_LEVELS.map((level) => [level, 0]));
     for (const finding of outcome.findings)
         bySeverity[finding.severity]++;
-    const skipped = [...input.components.skipped].sort((a, b) => compareText(a.name, b.name) ||
-        compareText(a.version ?? '', b.version ?? '') ||
-        compareText(a.purl ?? '', b.purl ?? '') ||
-        compareText(a.bomRef ?? '', b.bomRef ?? ''));
+    const skipped = [...input.components.skipped].sort(compareListed);
+    const unscannable = [...input.components.unscannable].sort(compareListed);
+    const declaredOnly = [...input.components.declaredOnly].sort(compareListed);
     return {
-        reportVersion: '1',
+        reportVersion: '2',
         tool: input.tool,
         sbom: input.sbom,
         database: {
@@ -48926,24 +49190,51 @@ function buildScanReport(input) {
             duplicates: outcome.duplicates,
             skipped: skipped.length,
             skippedComponents: skipped,
+            unscannable: unscannable.length,
+            unscannableComponents: unscannable,
+            declaredOnly: declaredOnly.length,
+            declaredOnlyComponents: declaredOnly,
         },
+        coverage: outcome.coverage,
+        undecided: outcome.undecided.map((reason) => ({ code: reason.code, message: reason.message })),
         counts: { findings: outcome.findings.length, blocking: outcome.findings.filter((f) => f.blocking).length, bySeverity },
         decision: outcome.decision,
         blockingIds: outcome.blockingIds,
         findings: outcome.findings,
     };
 }
+function compareListed(a, b) {
+    return (compareText(a.name, b.name) ||
+        compareText(a.version ?? '', b.version ?? '') ||
+        compareText(a.purl ?? '', b.purl ?? '') ||
+        compareText(a.bomRef ?? '', b.bomRef ?? ''));
+}
 const MAX_ROWS = 200;
 /** The job summary: a table of findings by severity with their fixes, and the decision. */
 function renderScanSummary(report) {
     const lines = [];
-    const verdict = report.decision === 'pass' ? 'passed' : 'blocked';
+    const verdict = report.decision === 'pass' ? 'passed' : report.undecided.length > 0 ? 'failed: could not decide' : 'blocked';
     lines.push(`### Vulnerability scan ${verdict}`, '');
-    lines.push(`Scanned ${report.components.scanned} of ${report.components.total} SBOM components (${report.components.files} file components, ${report.components.skipped} skipped) ` +
-        `against the OSV database \`${report.database.path}\`: ${report.database.records} records, snapshot ${report.database.snapshot || 'unknown'}, ` +
+    const c = report.components;
+    lines.push(`Scanned ${c.scanned} of ${c.total} SBOM components (${c.files} file components, ${c.skipped} skipped, ${c.unscannable} unscannable, ${c.declaredOnly} declared-only) ` +
+        `against the OSV database \`${report.database.path}\`: ${report.database.records} records (${describeEcosystems(report.database.ecosystems)}), snapshot ${report.database.snapshot || 'unknown'}, ` +
         `digest \`${report.database.sha256.slice(0, 16)}…\`.`);
+    if (report.undecided.length > 0) {
+        lines.push('', '**The scan could not decide, so it fails closed:**', '');
+        for (const reason of report.undecided)
+            lines.push(`- \`${reason.code}\`: ${cell(reason.message)}`);
+    }
+    if (c.unscannable > 0) {
+        const names = c.unscannableComponents.slice(0, 20).map((u) => `${cell(u.purl ?? u.name)} (${cell(u.reason)})`);
+        const more = c.unscannable > names.length ? `, …and ${c.unscannable - names.length} more in the JSON report` : '';
+        lines.push('', `**Warning:** ${c.unscannable} package component(s) could not be looked up: ${names.join(', ')}${more}.`);
+    }
+    lines.push('');
     lines.push(`Policy: fail on ${describeFailOn(report.policy.failOn)}; advisories without a rating count as ${report.policy.unknownSeverity}.`, '');
-    if (report.findings.length === 0) {
+    if (report.findings.length === 0 && report.undecided.length > 0) {
+        lines.push('No findings in the components that could be checked; that is not a clean result.', '');
+    }
+    else if (report.findings.length === 0) {
         lines.push('No known vulnerabilities in the scanned components.', '');
     }
     else {
@@ -48957,7 +49248,11 @@ function renderScanSummary(report) {
             lines.push('', `…and ${report.findings.length - MAX_ROWS} more findings in the JSON report.`);
         lines.push('');
     }
-    if (report.decision === 'pass' && report.policy.failOn === 'none') {
+    if (report.undecided.length > 0) {
+        const blocking = report.counts.blocking > 0 ? `; ${report.counts.blocking} finding(s) also block: ${report.blockingIds.join(', ')}` : '';
+        lines.push(`**Decision: fail** — the scan could not decide (${report.undecided.map((u) => u.code).join(', ')})${blocking}.`);
+    }
+    else if (report.decision === 'pass' && report.policy.failOn === 'none') {
         lines.push('**Decision: pass** — fail-on is none: findings are reported, never blocking.');
     }
     else if (report.decision === 'pass') {
@@ -48967,6 +49262,11 @@ function renderScanSummary(report) {
         lines.push(`**Decision: fail** — ${report.counts.blocking} finding(s) block: ${report.blockingIds.join(', ')}.`);
     }
     return `${lines.join('\n')}\n`;
+}
+function describeEcosystems(ecosystems) {
+    if (ecosystems.length === 0)
+        return 'no package ecosystem';
+    return ecosystems.map((e) => `${e.ecosystem} ${e.records}`).join(', ');
 }
 function describeFailOn(failOn) {
     return failOn === 'none' ? 'nothing (report only)' : failOn === 'critical' ? 'critical' : `${failOn} and above`;
@@ -49061,13 +49361,21 @@ async function runScan(options, ctx) {
             { name: 'ae-cvss-calculator', version: package_namespaceObject.rE },
             { name: 'semver', version: semver_package_namespaceObject.rE },
         ],
+        ecosystems: supportedEcosystems(),
     };
     for (const library of tool.libraries)
         ctx.exec.recordTool(library);
-    ctx.logger.info(`OSV database ${database.info.path}: ${database.info.records} records (${database.info.withdrawn} withdrawn skipped), snapshot ${database.info.snapshot}`);
-    ctx.logger.info(`${components.scannable.length} package component(s) to scan, ${components.files} file component(s) (package contents), ${components.skipped.length} not scannable`);
+    const databaseEcosystems = database.ecosystems();
+    ctx.logger.info(`OSV database ${database.info.path}: ${database.info.records} records (${database.info.withdrawn} withdrawn skipped), snapshot ${database.info.snapshot}; ` +
+        `covers ${databaseEcosystems.map((e) => `${e.ecosystem} (${e.records})`).join(', ') || 'no package ecosystem'}`);
+    ctx.logger.info(`${components.scannable.length} package component(s) to scan, ${components.files} file component(s) (package contents), ` +
+        `${components.declaredOnly.length} declared-only dependency(ies) (not shipped), ${components.unscannable.length} unscannable, ${components.skipped.length} skipped`);
     for (const skipped of components.skipped) {
         ctx.logger.warn(`not scanned: ${skipped.purl ?? skipped.name} (${skipped.reason})`, options.sbom);
+    }
+    // Shipped packages we cannot identify are a gap in the scan, said loudly; a policy input may later make them block.
+    for (const unscannable of components.unscannable) {
+        ctx.logger.warn(`unscannable ${unscannable.type} component: ${unscannable.purl ?? unscannable.name} (${unscannable.reason})`, options.sbom);
     }
     const policy = { failOn: options.failOn, unknownSeverity: options.unknownSeverity };
     const outcome = scanComponents(database, components, policy);
@@ -49077,7 +49385,7 @@ async function runScan(options, ctx) {
         sbom: { path: sbomRecord.path, sha256: sbomRecord.sha256 },
         database: database.info,
         databasePath,
-        ecosystems: supportedEcosystems(),
+        ecosystems: databaseEcosystems,
         policy,
         components,
         outcome,
@@ -49092,9 +49400,12 @@ async function runScan(options, ctx) {
         role: 'osv-database',
     };
     const blocking = report.counts.blocking;
-    const reason = outcome.decision === 'pass'
-        ? `${report.counts.findings} finding(s), none at or above fail-on ${options.failOn}`
-        : `${blocking} finding(s) at or above fail-on ${options.failOn}: ${outcome.blockingIds.join(', ')}`;
+    const blockingReason = `${blocking} finding(s) at or above fail-on ${options.failOn}: ${outcome.blockingIds.join(', ')}`;
+    const reason = outcome.undecided.length > 0
+        ? `could not decide: ${outcome.undecided.map((u) => u.message).join('; ')}${blocking > 0 ? `; also ${blockingReason}` : ''}`
+        : outcome.decision === 'pass'
+            ? `${report.counts.findings} finding(s), none at or above fail-on ${options.failOn}`
+            : blockingReason;
     const result = {
         status: outcome.decision === 'pass' ? 'passed' : 'failed',
         decision: { result: outcome.decision, reason },
@@ -49117,8 +49428,18 @@ async function runScan(options, ctx) {
                 sha256: database.info.sha256,
                 snapshot: database.info.snapshot,
                 schemaWarnings: database.info.warnings.length,
+                ecosystems: databaseEcosystems,
             },
-            components: { total: components.total, scanned: outcome.scanned.length, skipped: components.skipped.length },
+            components: {
+                total: components.total,
+                scanned: outcome.scanned.length,
+                files: components.files,
+                skipped: components.skipped.length,
+                unscannable: components.unscannable.length,
+                declaredOnly: components.declaredOnly.length,
+            },
+            coverage: outcome.coverage,
+            undecided: outcome.undecided.map((u) => u.code),
             findings: report.counts.findings,
             bySeverity: report.counts.bySeverity,
             blockingIds: outcome.blockingIds,
@@ -49128,19 +49449,28 @@ async function runScan(options, ctx) {
     };
     const notes = [];
     if (components.skipped.length > 0)
-        notes.push(`${components.skipped.length} SBOM component(s) not scanned (no purl or unsupported ecosystem); see the report`);
+        notes.push(`${components.skipped.length} SBOM component(s) not scanned (unsupported ecosystem, unparseable purl, or not a package); see the report`);
+    if (components.unscannable.length > 0)
+        notes.push(`${components.unscannable.length} package component(s) unscannable (no purl or no version); see the report`);
     if (database.info.warnings.length > 0)
         notes.push(`${database.info.warnings.length} OSV schema vocabulary warning(s) in the database`);
     if (notes.length > 0)
         result.notes = notes;
     if (outcome.decision === 'fail') {
-        const listed = report.findings.filter((f) => f.blocking).map((f) => `${f.id} (${f.severity}, ${f.package.name}@${f.package.version})`);
-        result.errors = [
-            new src/* FactoryError */.Xx('SCAN_BLOCKED', `${blocking} vulnerability finding(s) at or above '${options.failOn}': ${listed.join(', ')}`, {
+        // Undecided first: it is the reason for the input-kind exit code 2 and must be fixed before findings mean anything.
+        const errors = outcome.undecided.map((u) => u.code === 'SCAN_NOTHING_SCANNED'
+            ? new src/* FactoryError */.Xx(u.code, `SBOM ${sbomRecord.path}: ${u.message}`, { subject: sbomRecord.path, hint: u.hint })
+            : new src/* FactoryError */.Xx(u.code, `${u.message} (database ${databasePath})`, { subject: databasePath, hint: u.hint }));
+        if (blocking > 0) {
+            const listed = report.findings
+                .filter((f) => f.blocking)
+                .map((f) => `${f.id} (${f.severity}, ${f.package.name}@${f.package.version})`);
+            errors.push(new src/* FactoryError */.Xx('SCAN_BLOCKED', `${blocking} vulnerability finding(s) at or above '${options.failOn}': ${listed.join(', ')}`, {
                 subject: sbomRecord.path,
                 hint: `upgrade to the fixed versions listed in ${reportRecord.path}, or raise fail-on if the risk is accepted`,
-            }),
-        ];
+            }));
+        }
+        result.errors = errors;
     }
     return result;
 }
@@ -49151,6 +49481,7 @@ function shownPath(file, workDir) {
 }
 
 ;// CONCATENATED MODULE: ./packages/vuln/src/index.ts
+
 
 
 

@@ -40983,8 +40983,8 @@ function getIDToken(aud) {
  */
 
 //# sourceMappingURL=core.js.map
-// EXTERNAL MODULE: ./packages/core/src/index.ts + 17 modules
-var src = __nccwpck_require__(2893);
+// EXTERNAL MODULE: ./packages/core/src/index.ts + 19 modules
+var src = __nccwpck_require__(8481);
 ;// CONCATENATED MODULE: ./actions/common/src/common-inputs.ts
 /** Inputs every action takes on top of its stage's own: where the run's evidence lives. */
 const COMMON_INPUTS = {
@@ -41164,7 +41164,7 @@ function escapeMarkdown(text) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _packaging_factory_install_test__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4519);
+/* harmony import */ var _packaging_factory_install_test__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4283);
 /* harmony import */ var _common_src_run_action_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8416);
 
 
@@ -41175,7 +41175,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 2893:
+/***/ 8481:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -41186,13 +41186,15 @@ __nccwpck_require__.d(__webpack_exports__, {
   mL: () => (/* reexport */ RunSession),
   Uc: () => (/* reexport */ describeError),
   CL: () => (/* reexport */ describeFile),
+  QN: () => (/* reexport */ digestBytes),
   TM: () => (/* reexport */ digestFile),
   vz: () => (/* reexport */ isFactoryError),
+  QU: () => (/* reexport */ maskSecrets),
   Si: () => (/* reexport */ runStage),
   Zf: () => (/* reexport */ writeFileAtomic)
 });
 
-// UNUSED EXPORTS: ERROR_CODES, EVIDENCE_SCHEMA_ID, EventLog, EvidencePack, ExecRunner, MemoryLogger, STAGES, canonicalJson, digestBytes, exitCodeFor, extractTar, finalizationOf, isRetryableHttpError, listTar, maskSecrets, parseRetryAfter, resolveCorrelationId, retry, retryAfterHintMs, runInfoFromEnv, sourceDateEpoch, validateEvidencePack
+// UNUSED EXPORTS: ERROR_CODES, EVIDENCE_SCHEMA_ID, EventLog, EvidencePack, ExecRunner, MemoryLogger, STAGES, canonicalJson, exitCodeFor, expandFilePatterns, extractTar, finalizationOf, isRetryableHttpError, listTar, parseRetryAfter, resolveCorrelationId, retry, retryAfterHintMs, runInfoFromEnv, sourceDateEpoch, validateEvidencePack, withFileLock
 
 ;// CONCATENATED MODULE: ./packages/core/src/errors.ts
 /** Stable error codes, grouped by stage. Add codes, never rename them: users match on them. */
@@ -41246,6 +41248,12 @@ const ERROR_CODES = {
     PUBLISH_TARGET_INVALID: 'input',
     // build-package (appended)
     BUILD_OUTPUT_CONFLICT: 'input',
+    // attest-provenance (appended)
+    ATTEST_EVIDENCE_INCOMPLETE: 'gate',
+    // generate-sbom (appended): a .deb ships npm packages whose package.json contradicts its lockfile
+    SBOM_LOCKFILE_MISMATCH: 'gate',
+    // scan (appended): no SBOM component could be looked up, so the gate cannot decide
+    SCAN_NOTHING_SCANNED: 'input',
 };
 class errors_FactoryError extends Error {
     name = 'FactoryError';
@@ -41291,6 +41299,40 @@ function describeError(error) {
 /** The exit code for any error: FactoryError decides; a bug is an input-side failure (2). */
 function exitCodeFor(error) {
     return isFactoryError(error) ? error.exitCode : 2;
+}
+
+;// CONCATENATED MODULE: ./packages/core/src/logger.ts
+/** Collects log lines in memory: for tests and for stages that want the text of a sub-step. */
+class MemoryLogger {
+    lines = [];
+    secrets = new Set();
+    debug(message) {
+        this.lines.push({ level: 'debug', message });
+    }
+    info(message) {
+        this.lines.push({ level: 'info', message });
+    }
+    warn(message) {
+        this.lines.push({ level: 'warn', message });
+    }
+    error(message) {
+        this.lines.push({ level: 'error', message });
+    }
+    mask(secret) {
+        if (secret.length > 0)
+            this.secrets.add(secret);
+    }
+    text() {
+        return this.lines.map((line) => `${line.level}: ${line.message}`).join('\n');
+    }
+}
+/** Replaces every registered secret in `text` with ***, longest first so overlaps mask fully. */
+function maskSecrets(text, secrets) {
+    const ordered = [...secrets].filter((s) => s.length >= 3).sort((a, b) => b.length - a.length);
+    let out = text;
+    for (const secret of ordered)
+        out = out.split(secret).join('***');
+    return out;
 }
 
 // EXTERNAL MODULE: external "node:crypto"
@@ -41359,9 +41401,56 @@ var _2020 = __nccwpck_require__(2210);
 // EXTERNAL MODULE: ./node_modules/ajv-formats/dist/index.js
 var dist = __nccwpck_require__(2815);
 var dist_default = /*#__PURE__*/__nccwpck_require__.n(dist);
+;// CONCATENATED MODULE: ./packages/core/src/file-lock.ts
+
+
+/**
+ * Runs `fn` holding an exclusive lock beside `file` (`<file>.lock`, created with O_EXCL, which is
+ * atomic on local filesystems): two stages appending to one evidence pack at once must not lose
+ * each other's records.
+ */
+async function withFileLock(file, fn, options = {}) {
+    const lock = `${file}.lock`;
+    const timeoutMs = options.timeoutMs ?? 30_000;
+    const staleMs = options.staleMs ?? 120_000;
+    const started = Date.now();
+    for (let attempt = 0;; attempt++) {
+        try {
+            const handle = await (0,promises_.open)(lock, 'wx');
+            await handle.writeFile(`${process.pid} ${new Date().toISOString()}\n`);
+            await handle.close();
+            break;
+        }
+        catch (error) {
+            if (error.code !== 'EEXIST')
+                throw error;
+            const age = await (0,promises_.stat)(lock).then((s) => Date.now() - s.mtimeMs, () => 0);
+            if (age > staleMs) {
+                await (0,promises_.rm)(lock, { force: true });
+                continue;
+            }
+            if (Date.now() - started > timeoutMs) {
+                throw new errors_FactoryError('EVIDENCE_INVALID', `evidence pack ${file} is locked by another process (${lock})`, {
+                    cause: error,
+                    subject: lock,
+                    hint: 'wait for the other stage to finish; remove the lock file only if no factory process is running',
+                });
+            }
+            await new Promise((resolve) => setTimeout(resolve, Math.min(25 * 2 ** Math.min(attempt, 4), 400)));
+        }
+    }
+    try {
+        return await fn();
+    }
+    finally {
+        await (0,promises_.rm)(lock, { force: true });
+    }
+}
+
 ;// CONCATENATED MODULE: ./packages/core/schema/evidence-pack.schema.json
 const evidence_pack_schema_namespaceObject = /*#__PURE__*/JSON.parse('{"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://packaging-factory.dev/schemas/evidence-pack-1.0.json","title":"Packaging Factory evidence pack","description":"One run of the factory: a record per stage with its inputs and outputs (SHA-256), tools, decision and errors, tied by one correlation id.","type":"object","additionalProperties":false,"required":["$schema","schemaVersion","correlationId","createdAt","run","records"],"properties":{"$schema":{"const":"https://packaging-factory.dev/schemas/evidence-pack-1.0.json"},"schemaVersion":{"const":"1.0"},"correlationId":{"type":"string","minLength":1,"maxLength":200},"createdAt":{"type":"string","format":"date-time"},"run":{"type":"object","additionalProperties":false,"required":["source"],"properties":{"source":{"enum":["github-actions","cli"]},"repository":{"type":"string"},"sha":{"type":"string"},"ref":{"type":"string"},"runId":{"type":"string"},"runAttempt":{"type":"string"},"workflow":{"type":"string"},"serverUrl":{"type":"string"}}},"records":{"type":"array","items":{"$ref":"#/$defs/record"}},"finalized":{"type":"object","additionalProperties":false,"required":["finalizedAt","status","recordsSha256","recordCount"],"properties":{"finalizedAt":{"type":"string","format":"date-time"},"status":{"enum":["passed","failed"]},"recordsSha256":{"$ref":"#/$defs/sha256"},"recordCount":{"type":"integer","minimum":0}}}},"$defs":{"sha256":{"type":"string","pattern":"^[0-9a-f]{64}$"},"file":{"type":"object","additionalProperties":false,"required":["path","name","sha256","size"],"properties":{"path":{"type":"string","minLength":1},"name":{"type":"string","minLength":1},"sha256":{"$ref":"#/$defs/sha256"},"size":{"type":"integer","minimum":0},"role":{"type":"string"}}},"tool":{"type":"object","additionalProperties":false,"required":["name","version"],"properties":{"name":{"type":"string","minLength":1},"version":{"type":"string"},"path":{"type":"string"}}},"error":{"type":"object","additionalProperties":false,"required":["code","message"],"properties":{"code":{"type":"string","minLength":1},"message":{"type":"string"},"subject":{"type":"string"},"hint":{"type":"string"},"causes":{"type":"array","items":{"type":"string"}}}},"record":{"type":"object","additionalProperties":false,"required":["stage","status","startedAt","finishedAt","inputs","outputs","tools","errors"],"properties":{"stage":{"enum":["build-package","generate-sbom","scan","sign","test-install","attest-provenance","publish","verify"]},"status":{"enum":["passed","failed"]},"startedAt":{"type":"string","format":"date-time"},"finishedAt":{"type":"string","format":"date-time"},"inputs":{"type":"array","items":{"$ref":"#/$defs/file"}},"outputs":{"type":"array","items":{"$ref":"#/$defs/file"}},"tools":{"type":"array","items":{"$ref":"#/$defs/tool"}},"decision":{"type":"object","additionalProperties":false,"required":["result"],"properties":{"result":{"type":"string","minLength":1},"reason":{"type":"string"}}},"errors":{"type":"array","items":{"$ref":"#/$defs/error"}},"details":{"type":"object"},"notes":{"type":"array","items":{"type":"string"}}},"if":{"properties":{"status":{"const":"failed"}}},"then":{"properties":{"errors":{"type":"array","minItems":1}}}}}}');
 ;// CONCATENATED MODULE: ./packages/core/src/evidence-pack.ts
+
 
 
 
@@ -41564,8 +41653,31 @@ class EvidencePack {
     }
     /** Appends one stage record and writes the pack atomically. */
     async append(record) {
-        const next = { ...this.document, records: [...this.document.records, record] };
-        await this.write(next);
+        // Another process (a parallel stage on the same pack) may have appended since this one loaded
+        // it: under the lock, start from what is on disk now so no record is lost.
+        await withFileLock(this.file, async () => {
+            const current = await this.reloadForUpdate();
+            await this.write({ ...current, records: [...current.records, record] });
+        });
+    }
+    /** The pack as it is on disk (validated, same run), or this instance's document when the file is gone. */
+    async reloadForUpdate() {
+        let onDisk;
+        try {
+            onDisk = await EvidencePack.load(this.file);
+        }
+        catch (error) {
+            if (error instanceof errors_FactoryError && error.code === 'FILE_NOT_FOUND')
+                return this.document;
+            throw error;
+        }
+        if (onDisk.correlationId !== this.correlationId) {
+            throw new errors_FactoryError('EVIDENCE_INVALID', `evidence pack ${this.file} was replaced by another run's pack (${onDisk.correlationId})`, {
+                subject: this.file,
+                hint: 'give each run its own evidence pack path',
+            });
+        }
+        return onDisk.document;
     }
     /**
      * The document as it is now with a finalization block, without changing the working file: what
@@ -41581,9 +41693,12 @@ class EvidencePack {
      * of the records. Records appended later (publish) are outside what was sealed and attested.
      */
     async finalize(now = new Date()) {
-        const finalization = finalizationOf(this.document.records, now);
-        await this.write({ ...this.document, finalized: finalization });
-        return finalization;
+        return withFileLock(this.file, async () => {
+            const current = await this.reloadForUpdate();
+            const finalization = finalizationOf(current.records, now);
+            await this.write({ ...current, finalized: finalization });
+            return finalization;
+        });
     }
     /** Writes the document as it is now to another file (a snapshot to attest or publish). */
     async writeCopy(file) {
@@ -41612,40 +41727,6 @@ function finalizationOf(records, now) {
         recordsSha256: digestBytes(canonicalJson(records)),
         recordCount: records.length,
     };
-}
-
-;// CONCATENATED MODULE: ./packages/core/src/logger.ts
-/** Collects log lines in memory: for tests and for stages that want the text of a sub-step. */
-class MemoryLogger {
-    lines = [];
-    secrets = new Set();
-    debug(message) {
-        this.lines.push({ level: 'debug', message });
-    }
-    info(message) {
-        this.lines.push({ level: 'info', message });
-    }
-    warn(message) {
-        this.lines.push({ level: 'warn', message });
-    }
-    error(message) {
-        this.lines.push({ level: 'error', message });
-    }
-    mask(secret) {
-        if (secret.length > 0)
-            this.secrets.add(secret);
-    }
-    text() {
-        return this.lines.map((line) => `${line.level}: ${line.message}`).join('\n');
-    }
-}
-/** Replaces every registered secret in `text` with ***, longest first so overlaps mask fully. */
-function maskSecrets(text, secrets) {
-    const ordered = [...secrets].filter((s) => s.length >= 3).sort((a, b) => b.length - a.length);
-    let out = text;
-    for (const secret of ordered)
-        out = out.split(secret).join('***');
-    return out;
 }
 
 ;// CONCATENATED MODULE: ./packages/core/src/event-log.ts
@@ -43008,7 +43089,55 @@ function drained(extract) {
     });
 }
 
+;// CONCATENATED MODULE: ./packages/core/src/path-patterns.ts
+
+
+
+
+/**
+ * Expands a `paths` input the same way in every stage: plain paths must name existing files, glob
+ * patterns (`dist/*.deb`) must match at least one file; both resolved from the working directory.
+ * Returns absolute paths, sorted, without duplicates. An empty list is an error naming the input.
+ */
+async function expandFilePatterns(patterns, workDir, input) {
+    if (patterns.length === 0) {
+        throw new FactoryError('INPUT_MISSING', `input '${input}' lists no files`, {
+            subject: input,
+            hint: 'give one or more paths or globs, one per line',
+        });
+    }
+    const found = new Set();
+    for (const pattern of patterns) {
+        if (isDynamicPattern(pattern)) {
+            const matches = await glob(pattern, { cwd: workDir, absolute: true, onlyFiles: true, dot: false, expandDirectories: false });
+            if (matches.length === 0) {
+                throw new FactoryError('FILE_NOT_FOUND', `input '${input}': the pattern '${pattern}' matches no file under ${workDir}`, {
+                    subject: input,
+                    hint: 'check the pattern; globs are resolved from the working directory',
+                });
+            }
+            for (const match of matches)
+                found.add(path.resolve(match));
+            continue;
+        }
+        const file = path.resolve(workDir, pattern);
+        const info = await stat(file).catch(() => undefined);
+        if (info === undefined || !info.isFile()) {
+            throw new FactoryError('FILE_NOT_FOUND', `input '${input}': ${pattern} ${info === undefined ? 'does not exist' : 'is not a file'}`, {
+                subject: input,
+                hint: info === undefined
+                    ? 'check the path; it is resolved from the working directory'
+                    : 'list files, not directories (a glob like dir/* works)',
+            });
+        }
+        found.add(file);
+    }
+    return [...found].sort();
+}
+
 ;// CONCATENATED MODULE: ./packages/core/src/index.ts
+
+
 
 
 
@@ -43024,7 +43153,7 @@ function drained(extract) {
 
 /***/ }),
 
-/***/ 4519:
+/***/ 4283:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -43033,24 +43162,231 @@ __nccwpck_require__.d(__webpack_exports__, {
   aF: () => (/* reexport */ testInstallStage)
 });
 
-// UNUSED EXPORTS: DPKG_BOOKKEEPING_PATHS, OverlaySandbox, SANDBOX_DEB_DIR, SANDBOX_KINDS, SANDBOX_PATH, SANDBOX_SCRIPT, StepLog, describeResidue, isUnderAny, lastLines, parseDetectionCommand, readDebIdentity, runDebInstallCheck, scanUpperLayer, testInstall
+// UNUSED EXPORTS: DPKG_BOOKKEEPING_PATHS, HIDDEN_HOST_DIRS, JOB_DIR_VARIABLES, OutputMasker, OverlaySandbox, SANDBOX_DEB_DIR, SANDBOX_KINDS, SANDBOX_PATH, SANDBOX_SCRIPT, StepLog, describeResidue, findHostSecretFiles, isUnderAny, jobDirectories, lastLines, parseDetectionCommand, readDebIdentity, resolveHiddenDirs, runDebInstallCheck, sanitizePasswordDatabase, scanUpperLayer, testInstall
 
 // EXTERNAL MODULE: external "node:fs/promises"
 var promises_ = __nccwpck_require__(1455);
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __nccwpck_require__(6760);
 var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_);
-// EXTERNAL MODULE: ./packages/core/src/index.ts + 17 modules
-var src = __nccwpck_require__(2893);
+;// CONCATENATED MODULE: ./packages/install-test/src/hidden-host-paths.ts
+
+
+/**
+ * Host directories the sandbox covers with an empty tmpfs before anything from the package runs.
+ * The sandbox is an overlay of the host's root filesystem entered as root, so without this a
+ * maintainer script could read any host file (a job's keys in /tmp, /root/.ssh, the runner's
+ * credentials under /home/runner). None of them is a place a Debian package may install to
+ * (Debian policy 9.1: /home, /root, /srv, /mnt and /media belong to the local admin; /tmp, /var/tmp
+ * and /run are scratch that does not survive a reboot), so hiding them costs the test nothing.
+ * /opt/hostedtoolcache is GitHub's tool cache (RUNNER_TOOL_CACHE on hosted runners): jobs fill it,
+ * packages never install into it. /opt itself stays visible: packages do install there.
+ */
+const HIDDEN_HOST_DIRS = ['/home', '/media', '/mnt', '/opt/hostedtoolcache', '/root', '/run', '/srv', '/tmp', '/var/tmp'];
+/** Environment variables naming the job's own directories (GitHub Actions runner), hidden as well. */
+const JOB_DIR_VARIABLES = ['GITHUB_WORKSPACE', 'RUNNER_TEMP', 'RUNNER_TOOL_CACHE', 'RUNNER_WORKSPACE'];
+/**
+ * Paths a hide must never cover, nor any of their ancestors: what dpkg and the packages need
+ * (an empty /usr or /var/lib/dpkg would break every test), where the sandbox puts the .deb, and
+ * the kernel's own trees. A job directory at `/` or `/var` (a CLI run from there) is not hidden.
+ */
+const ESSENTIAL_PATHS = [
+    '/bin',
+    '/boot',
+    '/dev',
+    '/etc',
+    '/lib',
+    '/lib64',
+    '/opt',
+    '/proc',
+    '/sbin',
+    '/sys',
+    '/usr',
+    '/var/cache/factory-install',
+    '/var/lib/dpkg',
+    '/var/log',
+];
+/**
+ * Resolves the directories to hide: real paths (a symlinked /home is hidden where it points),
+ * only directories that exist, never an essential path or an ancestor of one, and no directory
+ * under another hidden one (its tmpfs already covers it). Sorted, so runs are comparable.
+ */
+async function resolveHiddenDirs(candidates) {
+    const refused = [];
+    const found = new Map();
+    for (const candidate of candidates) {
+        if (candidate === '' || !external_node_path_default().isAbsolute(candidate))
+            continue;
+        let real;
+        try {
+            real = await (0,promises_.realpath)(candidate);
+        }
+        catch {
+            continue; // not on this host: nothing to hide
+        }
+        const info = await (0,promises_.lstat)(real);
+        if (!info.isDirectory())
+            continue;
+        const essential = ESSENTIAL_PATHS.find((p) => real === '/' || isSameOrUnder(p, real));
+        if (essential !== undefined) {
+            refused.push({ path: candidate, reason: `it is ${real === '/' ? 'the root directory' : `${essential} or one of its parents`}` });
+            continue;
+        }
+        found.set(real, { path: real, mode: info.mode & 0o7777, uid: info.uid, gid: info.gid });
+    }
+    const all = [...found.values()];
+    const hidden = all
+        .filter((dir) => !all.some((other) => other.path !== dir.path && isSameOrUnder(dir.path, other.path)))
+        .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    return { hidden, refused };
+}
+/**
+ * The job's own directories named by the environment (GitHub Actions runner variables), to hide as
+ * well, plus the runner's own directory: the parent of its `_work` directory, where a self-hosted
+ * runner keeps its registration (.runner) and credentials (.credentials, .credentials_rsaparams).
+ */
+function jobDirectories(env) {
+    const dirs = JOB_DIR_VARIABLES.map((name) => env[name] ?? '').filter((value) => value !== '');
+    const runnerRoots = dirs.flatMap((dir) => {
+        const at = dir.indexOf('/_work/');
+        const end = at >= 0 ? at : dir.endsWith('/_work') ? dir.length - '/_work'.length : -1;
+        return end > 0 ? [dir.slice(0, end)] : [];
+    });
+    return [...new Set([...dirs, ...runnerRoots])];
+}
+/** True when `p` is `dir` or lies under it, by whole path components. */
+function isSameOrUnder(p, dir) {
+    return p === dir || p.startsWith(dir.endsWith('/') ? dir : `${dir}/`);
+}
+
+;// CONCATENATED MODULE: ./packages/install-test/src/host-secret-files.ts
+
+
+/** The password and group databases and their backups (shadow(5), gshadow(5)). */
+const SANITIZED = ['/etc/gshadow', '/etc/gshadow-', '/etc/shadow', '/etc/shadow-'];
+/** Single files holding keys or old password hashes. */
+const REMOVED = ['/etc/krb5.keytab', '/etc/security/opasswd', '/var/lib/systemd/credential.secret'];
+/** Directories whose entries match a pattern are removed: the SSH host private keys and TLS private keys. */
+const REMOVED_IN_DIRS = [
+    { dir: '/etc/ssh', name: /^ssh_host_.*_key$/ },
+    { dir: '/etc/ssl/private', name: /^/ },
+];
+/** The secret files this host has, below `root` (the overlay's lower layer; '/' outside tests). */
+async function findHostSecretFiles(root = '/') {
+    const found = [];
+    for (const file of SANITIZED) {
+        if (await isRegularFile(external_node_path_default().join(root, file)))
+            found.push({ path: file, action: 'sanitize' });
+    }
+    for (const file of REMOVED) {
+        if (await exists(external_node_path_default().join(root, file)))
+            found.push({ path: file, action: 'remove' });
+    }
+    for (const { dir, name } of REMOVED_IN_DIRS) {
+        let entries;
+        try {
+            entries = await (0,promises_.readdir)(external_node_path_default().join(root, dir));
+        }
+        catch {
+            continue;
+        }
+        for (const entry of entries)
+            if (name.test(entry))
+                found.push({ path: external_node_path_default().posix.join(dir, entry), action: 'remove' });
+    }
+    return found.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+/**
+ * shadow(5)/gshadow(5) text with the second field (the password hash) of every line replaced by
+ * `*` ("no password works"), keeping a leading `!` (locked) so the account state reads the same.
+ * Empty fields stay empty. Every other field, and the order of lines, is kept.
+ */
+function sanitizePasswordDatabase(text) {
+    return text
+        .split('\n')
+        .map((line) => {
+        const fields = line.split(':');
+        const hash = fields[1];
+        if (fields.length < 2 || hash === undefined || hash === '')
+            return line;
+        const lock = /^!*/.exec(hash)?.[0] ?? '';
+        const rest = hash.slice(lock.length);
+        fields[1] = rest === '' ? lock : `${lock}*`;
+        return fields.join(':');
+    })
+        .join('\n');
+}
+async function isRegularFile(file) {
+    try {
+        return (await (0,promises_.stat)(file)).isFile();
+    }
+    catch {
+        return false;
+    }
+}
+async function exists(file) {
+    try {
+        await (0,promises_.lstat)(file);
+        return true;
+    }
+    catch {
+        return false;
+    }
+}
+
+// EXTERNAL MODULE: ./packages/core/src/index.ts + 19 modules
+var src = __nccwpck_require__(8481);
+;// CONCATENATED MODULE: ./packages/install-test/src/output-masking.ts
+
+/** Environment variable names whose values are treated as secrets (GITHUB_TOKEN, NPM_TOKEN, AWS_SECRET_ACCESS_KEY, ...). */
+const SECRET_VARIABLE = /TOKEN|SECRET|PASSWORD|PASSPHRASE|PRIVATE|CREDENTIAL|API_?KEY|_KEY$|^KEY$/i;
+/** Shorter values would mask ordinary words ("true", a port number). */
+const MIN_SECRET_LENGTH = 8;
+/**
+ * Shapes of secrets worth masking wherever they show up: PEM private keys (from the BEGIN line to
+ * the END line, or to the end of the text when a tail cut the END off), GitHub tokens (ghp_, gho_,
+ * ghu_, ghs_, ghr_ and fine-grained github_pat_), AWS access key ids and JSON Web Tokens.
+ */
+const SECRET_SHAPES = [
+    /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----[\s\S]*?(-----END [A-Z0-9 ]*PRIVATE KEY-----|$)/g,
+    /\bgh[opusr]_[A-Za-z0-9]{30,}\b/g,
+    /\bgithub_pat_[A-Za-z0-9_]{30,}\b/g,
+    /\b(AKIA|ASIA)[0-9A-Z]{16}\b/g,
+    /\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\b/g,
+];
+/**
+ * Masks what a package's output may echo back before any of it is shown outside the install log:
+ * the values of secret-looking environment variables of the job and well-known secret shapes.
+ * The sandbox already keeps the environment and host secrets away from the package; this is the
+ * second line, for the few output lines the evidence pack and error messages carry.
+ */
+class OutputMasker {
+    secrets;
+    constructor(env = {}, extraSecrets = []) {
+        const fromEnv = Object.entries(env)
+            .filter(([name, value]) => SECRET_VARIABLE.test(name) && value !== undefined && value.length >= MIN_SECRET_LENGTH)
+            .map(([, value]) => value);
+        this.secrets = [...new Set([...fromEnv, ...extraSecrets.filter((s) => s.length >= MIN_SECRET_LENGTH)])];
+    }
+    mask(text) {
+        let out = (0,src/* maskSecrets */.QU)(text, this.secrets);
+        for (const shape of SECRET_SHAPES)
+            out = out.replace(shape, '***');
+        return out;
+    }
+}
+
 ;// CONCATENATED MODULE: ./packages/install-test/src/upper-layer-changes.ts
 
 
 
 /**
  * Paths where dpkg, its triggers and the sandbox itself keep state that legitimately outlives a
- * purge: dpkg's database and logs, debconf's cache, scratch space, the copied .deb (under /tmp),
+ * purge: dpkg's database and logs, debconf's cache, the copied .deb (/var/cache/factory-install),
  * and the caches that the libc-bin (ldconfig) and man-db triggers regenerate after any package
- * with libraries or manual pages comes or goes.
+ * with libraries or manual pages comes or goes. Scratch space (/tmp, /run, /root, ...) is an empty
+ * tmpfs in every sandbox run (hidden-host-paths.ts), so nothing written there reaches the upper
+ * layer; it stays listed for sandboxes where the host has no such directory to cover.
  */
 const DPKG_BOOKKEEPING_PATHS = [
     '/etc/ld.so.cache',
@@ -43058,6 +43394,7 @@ const DPKG_BOOKKEEPING_PATHS = [
     '/run',
     '/tmp',
     '/var/cache/debconf',
+    '/var/cache/factory-install',
     '/var/cache/ldconfig',
     '/var/cache/man',
     '/var/lib/dpkg',
@@ -43158,8 +43495,10 @@ async function sameEntry(upperFile, upper, lowerFile, lower) {
 
 
 
+
+
 /**
- * The only PATH the sandbox sees, on the host side (to find unshare, mount, chroot) and inside the
+ * The only PATH the sandbox sees, on the host side (to find unshare, mount, capsh) and inside the
  * chroot. The host's environment is never passed in: maintainer scripts and the tested command must
  * not see the job's tokens, and a fixed PATH makes runs comparable.
  */
@@ -43177,27 +43516,63 @@ const SANDBOX_ENV = {
 const SETUP_FAILED = 125;
 const SETUP_MARKER = 'factory-sandbox: ';
 /**
+ * The capabilities the sandboxed command keeps (capabilities(7) numbers): what dpkg and maintainer
+ * scripts use (chown, file modes, adduser, setcap for ping-like tools), close to Docker's default set.
+ * Everything else is dropped from the bounding set, so not even a setuid binary gets it back. Above
+ * all CAP_SYS_ADMIN (no umount of the hiding tmpfs, no mount), CAP_SYS_CHROOT (no chroot escape),
+ * CAP_MKNOD (no raw block device of the host disk), CAP_DAC_READ_SEARCH (no open_by_handle_at),
+ * CAP_SYS_MODULE, CAP_SYS_RAWIO, CAP_SYS_PTRACE, CAP_NET_ADMIN. Unknown newer ones are dropped too.
+ */
+const KEPT_CAPABILITIES = {
+    cap_chown: 0,
+    cap_dac_override: 1,
+    cap_fowner: 3,
+    cap_fsetid: 4,
+    cap_kill: 5,
+    cap_setgid: 6,
+    cap_setuid: 7,
+    cap_setpcap: 8,
+    cap_net_bind_service: 10,
+    cap_net_raw: 13,
+    cap_audit_write: 29,
+    cap_setfcap: 31,
+};
+/** Where each run's stdout and stderr go, relative to the sandbox directory (hidden from inside). */
+const OUTPUT_DIR = 'output';
+/**
  * Runs inside the fresh namespaces, with the sandbox directory as working directory. Constant text:
- * every value (the directory to hide, the command and its arguments) arrives as a positional
+ * every value (the directories to hide, the command and its arguments) arrives as a positional
  * parameter and is only ever expanded quoted ("$1", "$@"), so nothing a user or a package controls
  * is ever parsed by the shell. Layer paths are relative to the working directory, which keeps them
  * out of the overlay option string too (a ',' or ':' in a path would otherwise split the options).
+ * Every tool here (mount, capsh) is the host's, run before anything from the sandbox.
  *
  * - overlayfs with lowerdir=/ (read-only to the overlay, the host's root filesystem without its
  *   submounts) and the persistent upper/work dirs: each step sees what earlier steps wrote;
- * - a fresh /proc for the new PID namespace, a private /dev with only the harmless device nodes
- *   bound in and a private /dev/shm, so nothing can write to the host's tmpfs mounts;
- * - a tiny tmpfs over the sandbox directory's own path, so code inside cannot see or touch the
- *   upper layer through the lower one (overlayfs calls changes to a lower layer undefined);
- * - chroot and exec the command. The mount namespace dies with the command, mounts never reach the
- *   host (unshare --propagation private).
+ * - a fresh /proc for the new PID namespace with /proc/sys and /proc/sysrq-trigger read-only (root
+ *   could otherwise set kernel.core_pattern or kernel.modprobe: helpers the host kernel runs as
+ *   root outside every namespace), a private /dev with only the harmless device nodes bound in and
+ *   a private /dev/shm, so nothing can write to the host's tmpfs mounts;
+ * - an empty tmpfs over each directory to hide ($1 pairs of tmpfs options and path): the host's
+ *   scratch and home directories, the job's directories, and the sandbox directory's own path (code
+ *   inside must not see or touch the upper layer through the lower one: overlayfs calls changes to
+ *   a lower layer undefined). A fresh /run gets /run/lock (the target of /var/lock);
+ * - capsh (libcap) chroots, drops every capability but KEPT_CAPABILITIES from the bounding set and
+ *   only then runs the command through the sandbox's /bin/sh (exec: PATH lookup, 127 when missing).
+ *   Its stdout and stderr go to files in the sandbox directory, never through the exec runner's
+ *   event log. The mount namespace dies with the command, mounts never reach the host
+ *   (unshare --propagation private).
  */
 const SANDBOX_SCRIPT = `set -u
 fail() { printf '${SETUP_MARKER}%s\\n' "$*" >&2; exit ${SETUP_FAILED}; }
-hide=$1
+hides=$1
 shift
 mount -t overlay factory-sandbox -o lowerdir=/,upperdir=upper,workdir=work merged || fail 'cannot mount overlayfs with lowerdir=/ and the upper dir here'
-mount -t proc proc merged/proc || fail 'cannot mount /proc'
+mount -t proc -o nosuid,nodev,noexec proc merged/proc || fail 'cannot mount /proc'
+for entry in sys sysrq-trigger; do
+  [ -e "merged/proc/$entry" ] || continue
+  mount --bind "merged/proc/$entry" "merged/proc/$entry" && mount -o remount,bind,ro,nosuid,nodev,noexec "merged/proc/$entry" || fail "cannot make /proc/$entry read-only"
+done
 mount -t tmpfs -o mode=0755,size=1m,nosuid factory-dev merged/dev || fail 'cannot mount a private /dev'
 for node in null zero full random urandom tty; do
   [ -e "/dev/$node" ] || continue
@@ -43206,10 +43581,31 @@ done
 mkdir merged/dev/pts merged/dev/shm || fail 'cannot populate /dev'
 mount -t tmpfs -o mode=1777,nosuid,nodev factory-shm merged/dev/shm || fail 'cannot mount /dev/shm'
 ln -s /proc/self/fd merged/dev/fd && ln -s /proc/self/fd/0 merged/dev/stdin && ln -s /proc/self/fd/1 merged/dev/stdout && ln -s /proc/self/fd/2 merged/dev/stderr || fail 'cannot link /dev/fd'
-if [ -n "$hide" ] && [ -d "merged$hide" ]; then
-  mount -t tmpfs -o mode=0700,size=16k factory-hidden "merged$hide" || fail 'cannot hide the sandbox directory'
-fi
-exec chroot merged "$@"
+while [ "$hides" -gt 0 ]; do
+  [ $# -ge 2 ] || fail 'bug: fewer hide arguments than announced'
+  options=$1
+  hidden=$2
+  target=merged$2
+  shift 2
+  hides=$((hides - 1))
+  # Only a real directory of the copy: mount(8) would follow a symlink on the host side, and a path
+  # that is no directory in the copy (a package replaced it) shows nothing of the host anyway.
+  if [ -d "$target" ] && [ ! -L "$target" ]; then
+    mount -t tmpfs -o "$options" factory-hidden "$target" || fail "cannot hide $hidden"
+    if [ "$hidden" = /run ]; then mkdir -m 1777 "$target/lock" || fail 'cannot create /run/lock'; fi
+  fi
+done
+last=$(cat /proc/sys/kernel/cap_last_cap) || fail 'cannot read /proc/sys/kernel/cap_last_cap'
+drop=''
+cap=0
+while [ "$cap" -le "$last" ]; do
+  case ' ${Object.values(KEPT_CAPABILITIES).join(' ')} ' in
+    *" $cap "*) ;;
+    *) if [ -n "$drop" ]; then drop="$drop,$cap"; else drop=$cap; fi ;;
+  esac
+  cap=$((cap + 1))
+done
+exec capsh --chroot=merged --drop="$drop" --shell=/bin/sh -- -c 'exec "$0" "$@"' "$@" >${OUTPUT_DIR}/stdout 2>${OUTPUT_DIR}/stderr
 `;
 /**
  * unshare(1) flags: new mount, PID, network, UTS and IPC namespaces. --fork makes the command PID 1
@@ -43220,31 +43616,47 @@ const UNSHARE_ARGS = ['--mount', '--pid', '--fork', '--net', '--uts', '--ipc', '
 const ALL_EXIT_CODES = Array.from({ length: 256 }, (_, i) => i);
 const UNAVAILABLE_HINT = 'run the stage on a Linux runner as root (e.g. `sudo -E` on GitHub-hosted Ubuntu runners) with overlayfs and unshare available, ' +
     'and keep RUNNER_TEMP on a local filesystem (ext4, xfs or tmpfs), not on overlayfs';
+/** The most of each output stream read back into memory; the digest always covers all of it. */
+const MAX_OUTPUT_READ = 64 * 1024 * 1024;
+const EMPTY_SHA256 = (0,src/* digestBytes */.QN)('');
 /**
  * A throwaway copy of the host: overlayfs over `/` with the writable layer in a temp dir, entered
- * through fresh namespaces and chroot for every command. See SANDBOX_SCRIPT for what each run sets up.
+ * through fresh namespaces, chroot and a reduced capability set for every command, with the host's
+ * home, scratch and job directories hidden and its secret files sanitized or removed (see
+ * SANDBOX_SCRIPT and host-secret-files.ts).
  */
 class OverlaySandbox {
     exec;
     logger;
     dir;
     env;
+    hiddenDirs;
     kind = 'overlay';
     disposed = false;
+    baseline = new Map();
     constructor(exec, logger, 
-    /** Holds upper/, work/ and merged/. */
-    dir, env) {
+    /** Holds upper/, work/, merged/ and output/. */
+    dir, env, 
+    /** The host directories covered by an empty tmpfs in every run, sorted. */
+    hiddenDirs) {
         this.exec = exec;
         this.logger = logger;
         this.dir = dir;
         this.env = env;
+        this.hiddenDirs = hiddenDirs;
     }
     /** The writable layer: everything the sandbox changed, as seen from the host. */
     get upperDir() {
         return external_node_path_default().join(this.dir, 'upper');
     }
+    /** The host secret files the sandbox sanitized or removed, sorted. */
+    get secretFiles() {
+        return [...this.baseline.entries()]
+            .map(([file, base]) => ({ path: file, action: base.kind === 'sanitized' ? 'sanitize' : 'remove' }))
+            .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    }
     /**
-     * Checks the prerequisites (Linux, unshare, mount, chroot, dpkg, a working overlay mount) and
+     * Checks the prerequisites (Linux, unshare, mount, chroot, capsh, dpkg, a working overlay mount) and
      * returns a ready sandbox, or fails with INSTALL_SANDBOX_UNAVAILABLE saying what is missing.
      */
     static async create(options) {
@@ -43259,7 +43671,8 @@ class OverlaySandbox {
         for (const [tool, pkg] of [
             ['unshare', 'util-linux'],
             ['mount', 'mount'],
-            ['chroot', 'coreutils'],
+            ['capsh', 'libcap2-bin'],
+            ['mknod', 'coreutils'],
             ['sh', 'dash'],
             ['dpkg', 'dpkg'],
         ]) {
@@ -43272,15 +43685,21 @@ class OverlaySandbox {
         }
         await (0,promises_.mkdir)(options.baseDir, { recursive: true });
         // The real path: the hide mount inside the sandbox must name the directory as the lower layer sees it.
-        const dir = external_node_path_default().join(await (0,promises_.realpath)(options.baseDir), 'overlay-sandbox');
+        const baseDir = await (0,promises_.realpath)(options.baseDir);
+        const dir = external_node_path_default().join(baseDir, 'overlay-sandbox');
         await (0,promises_.mkdir)(external_node_path_default().join(dir, 'upper'), { recursive: true, mode: 0o755 });
         await (0,promises_.mkdir)(external_node_path_default().join(dir, 'work'), { recursive: true, mode: 0o700 });
         await (0,promises_.mkdir)(external_node_path_default().join(dir, 'merged'), { recursive: true, mode: 0o755 });
-        const sandbox = new OverlaySandbox(options.exec, options.logger, dir, env);
-        // Try the real thing once: a refused unshare (not root, no CAP_SYS_ADMIN) or overlay mount
-        // (upper dir on overlayfs, no overlay module) shows here with the kernel's own message.
+        await (0,promises_.mkdir)(external_node_path_default().join(dir, OUTPUT_DIR), { recursive: true, mode: 0o700 });
+        const { hidden, refused } = await resolveHiddenDirs([...HIDDEN_HOST_DIRS, baseDir, dir, ...(options.hide ?? [])]);
+        for (const r of refused)
+            options.logger.warn(`the sandbox cannot hide ${r.path}: ${r.reason}; code in the sandbox can read it`, r.path);
+        const sandbox = new OverlaySandbox(options.exec, options.logger, dir, env, hidden);
         let probe;
         try {
+            await sandbox.coverSecretFiles();
+            // Try the real thing once: a refused unshare (not root, no CAP_SYS_ADMIN) or overlay mount
+            // (upper dir on overlayfs, no overlay module) shows here with the kernel's own message.
             probe = await sandbox.run(['true'], { timeoutMs: 60_000 });
         }
         catch (error) {
@@ -43302,8 +43721,17 @@ class OverlaySandbox {
             throw new Error('bug: sandbox used after dispose');
         if (argv.length === 0)
             throw new Error('bug: empty command for the sandbox');
-        const args = [...UNSHARE_ARGS, 'sh', '-c', SANDBOX_SCRIPT, 'factory-sandbox', this.dir, ...argv];
+        const stdoutFile = external_node_path_default().join(this.dir, OUTPUT_DIR, 'stdout');
+        const stderrFile = external_node_path_default().join(this.dir, OUTPUT_DIR, 'stderr');
+        // A run that fails before its command starts must not show the previous run's output.
+        await (0,promises_.rm)(stdoutFile, { force: true });
+        await (0,promises_.rm)(stderrFile, { force: true });
+        const hides = this.hiddenDirs.flatMap((h) => [tmpfsOptions(h), h.path]);
+        const args = [...UNSHARE_ARGS, 'sh', '-c', SANDBOX_SCRIPT, 'factory-sandbox', String(this.hiddenDirs.length), ...hides, ...argv];
         const started = Date.now();
+        let exitCode;
+        let setupStderr;
+        let timedOut = false;
         try {
             const result = await this.exec.run('unshare', args, {
                 cwd: this.dir,
@@ -43319,14 +43747,28 @@ class OverlaySandbox {
                     hint: UNAVAILABLE_HINT,
                 });
             }
-            return { exitCode: result.exitCode, stdout: result.stdout, stderr: result.stderr, durationMs: result.durationMs, timedOut: false };
+            exitCode = result.exitCode;
+            // Only unshare's and the setup script's own messages: the command's output went to the files.
+            setupStderr = result.stderr;
         }
         catch (error) {
-            if ((0,src/* isFactoryError */.vz)(error) && error.code === 'TOOL_TIMEOUT') {
-                return { exitCode: 124, stdout: '', stderr: error.message, durationMs: Date.now() - started, timedOut: true };
-            }
-            throw error;
+            if (!((0,src/* isFactoryError */.vz)(error) && error.code === 'TOOL_TIMEOUT'))
+                throw error;
+            exitCode = 124;
+            setupStderr = error.message;
+            timedOut = true;
         }
+        const stdout = await readCaptured(stdoutFile);
+        const stderr = await readCaptured(stderrFile);
+        return {
+            exitCode,
+            stdout: stdout.text,
+            stderr: [stderr.text, setupStderr].filter((t) => t !== '').join('\n'),
+            stdoutSha256: stdout.sha256,
+            stderrSha256: stderr.sha256,
+            durationMs: Date.now() - started,
+            timedOut,
+        };
     }
     async copyIn(hostFile, sandboxPath) {
         if (!external_node_path_default().posix.isAbsolute(sandboxPath))
@@ -43337,8 +43779,14 @@ class OverlaySandbox {
         await (0,promises_.chmod)(target, 0o644);
         return sandboxPath;
     }
-    changes(ignore) {
-        return scanUpperLayer(this.upperDir, { ignore });
+    /** What the package changed: the writable layer against the host, minus the sandbox's own secret-file baseline. */
+    async changes(ignore) {
+        const changes = [];
+        for (const change of await scanUpperLayer(this.upperDir, { ignore })) {
+            if (!(await this.isBaseline(change)))
+                changes.push(change);
+        }
+        return changes;
     }
     async dispose() {
         if (this.disposed)
@@ -43351,10 +43799,44 @@ class OverlaySandbox {
             this.logger.warn(`could not remove the sandbox directory ${this.dir}: ${String(error)}`, this.dir);
         }
     }
+    /** Puts the sanitized copies and whiteouts of the host's secret files in the writable layer. */
+    async coverSecretFiles() {
+        for (const secret of await findHostSecretFiles()) {
+            await this.mirrorDirectory(external_node_path_default().posix.dirname(secret.path));
+            const target = external_node_path_default().join(this.upperDir, secret.path);
+            if (secret.action === 'sanitize') {
+                const host = await (0,promises_.stat)(secret.path);
+                const sanitized = sanitizePasswordDatabase(await (0,promises_.readFile)(secret.path, 'utf8'));
+                await (0,promises_.writeFile)(target, sanitized, { mode: 0o600 });
+                await (0,promises_.chown)(target, host.uid, host.gid);
+                await (0,promises_.chmod)(target, host.mode & 0o7777);
+                this.baseline.set(secret.path, { kind: 'sanitized', sha256: (0,src/* digestBytes */.QN)(sanitized) });
+            }
+            else {
+                // An overlayfs whiteout: a character device 0/0 in the upper layer hides the lower entry.
+                await this.exec.run('mknod', [target, 'c', '0', '0'], { env: this.env, timeoutMs: 30_000 });
+                this.baseline.set(secret.path, { kind: 'removed' });
+            }
+        }
+    }
+    /** True when the change is the sandbox's own cover of a secret file, untouched since. */
+    async isBaseline(change) {
+        const base = this.baseline.get(change.path);
+        if (base === undefined)
+            return false;
+        const file = external_node_path_default().join(this.upperDir, change.path);
+        if (base.kind === 'removed') {
+            if (change.kind !== 'removed')
+                return false;
+            const info = await (0,promises_.lstat)(file);
+            return info.isCharacterDevice() && info.rdev === 0;
+        }
+        return change.kind === 'modified' && (await (0,src/* digestFile */.TM)(file)) === base.sha256;
+    }
     /**
      * Creates a directory in the upper layer with the host's mode and owner when the host has it: an
-     * upper directory's attributes win over the lower one's, so a plain mkdir of upper/tmp would turn
-     * the sandbox's /tmp from 1777 into 0755.
+     * upper directory's attributes win over the lower one's, so a plain mkdir of upper/etc/ssh would
+     * change the sandbox's /etc/ssh from the host's mode to 0755.
      */
     async mirrorDirectory(sandboxDir) {
         if (sandboxDir === '/')
@@ -43385,6 +43867,32 @@ class OverlaySandbox {
         await (0,promises_.mkdir)(target);
         await (0,promises_.chown)(target, uid, gid);
         await (0,promises_.chmod)(target, mode);
+    }
+}
+/** tmpfs mount options for a hidden directory: empty, with the host directory's mode and owner. */
+function tmpfsOptions(dir) {
+    return `mode=${dir.mode.toString(8).padStart(4, '0')},uid=${dir.uid},gid=${dir.gid},nosuid,nodev`;
+}
+/** A run's output file: its text (the last MAX_OUTPUT_READ bytes at most) and the digest of all of it. */
+async function readCaptured(file) {
+    let size;
+    try {
+        size = (await (0,promises_.stat)(file)).size;
+    }
+    catch {
+        return { text: '', sha256: EMPTY_SHA256 };
+    }
+    const sha256 = await (0,src/* digestFile */.TM)(file);
+    if (size <= MAX_OUTPUT_READ)
+        return { text: await (0,promises_.readFile)(file, 'utf8'), sha256 };
+    const handle = await (0,promises_.open)(file, 'r');
+    try {
+        const buffer = Buffer.alloc(MAX_OUTPUT_READ);
+        const { bytesRead } = await handle.read(buffer, 0, MAX_OUTPUT_READ, size - MAX_OUTPUT_READ);
+        return { text: `[… ${size - bytesRead} earlier bytes cut]\n${buffer.subarray(0, bytesRead).toString('utf8')}`, sha256 };
+    }
+    finally {
+        await handle.close();
     }
 }
 function lastLine(text) {
@@ -43490,45 +43998,62 @@ function parseDetectionCommand(text, inputName = 'command') {
 }
 
 ;// CONCATENATED MODULE: ./packages/install-test/src/step-log.ts
-const LAST_LINES = 10;
+
+/** Lines of a failed step kept in its record. */
+const TAIL_LINES = 10;
+/** Characters per tail line: enough for dpkg's messages, not enough to carry a file's content. */
+const TAIL_LINE_LENGTH = 200;
 /** Per stream in the log file: enough for dpkg's story, bounded for a package listing 100k files. */
 const LOG_STREAM_LIMIT = 256 * 1024;
 /** The last `count` non-empty lines of a text. */
-function lastLines(text, count = LAST_LINES) {
+function lastLines(text, count = TAIL_LINES) {
     // NUL-separated output (stat's records) reads as lines too.
     const lines = text.split(/[\n\0]/).map((l) => l.replace(/\s+$/, ''));
     return lines.filter((l) => l !== '').slice(-count);
 }
 /** Collects the steps of one install test for the result details and the install log file. */
 class StepLog {
+    masker;
     steps = [];
     sections = [];
-    record(step, argv, result) {
+    constructor(masker = new OutputMasker()) {
+        this.masker = masker;
+    }
+    /** Records a step; `ok` says whether its exit code is what the check expected (a failed step gets a tail). */
+    record(step, argv, result, ok) {
         const record = {
             step,
             argv: [...argv],
             exitCode: result.exitCode,
             durationMs: result.durationMs,
-            lastLines: lastLines(`${result.stdout}\n${result.stderr}`),
+            stdoutSha256: result.stdoutSha256,
+            stderrSha256: result.stderrSha256,
         };
         if (result.timedOut)
             record.timedOut = true;
+        if (!ok || result.timedOut)
+            record.tail = this.tail(result);
         this.steps.push(record);
         this.sections.push([
             `== ${step}: exit ${result.exitCode}${result.timedOut ? ' (timed out)' : ''}, ${result.durationMs} ms`,
             `$ ${argv.map(quoteForLog).join(' ')}`,
-            '--- stdout',
-            bounded(result.stdout),
-            '--- stderr',
-            bounded(result.stderr),
+            `--- stdout (sha256 ${result.stdoutSha256})`,
+            this.masker.mask(bounded(result.stdout)),
+            `--- stderr (sha256 ${result.stderrSha256})`,
+            this.masker.mask(bounded(result.stderr)),
         ].join('\n'));
         return record;
+    }
+    /** The short, masked tail of a step's output that may leave the install log (records, error messages). */
+    tail(result, count = TAIL_LINES) {
+        // Mask the whole text first: a key's BEGIN line may be above the lines kept.
+        return lastLines(this.masker.mask(`${result.stdout}\n${result.stderr}`), count).map((line) => line.length <= TAIL_LINE_LENGTH ? line : `${line.slice(0, TAIL_LINE_LENGTH)}…`);
     }
     /** A line of the stage's own (a check's verdict) between the steps. */
     note(text) {
         this.sections.push(`-- ${text}`);
     }
-    /** The install log: a header, then every step with its full (bounded) output. */
+    /** The install log: a header, then every step with its full (bounded, masked) output. */
     text(header) {
         return `${[...header, '', ...this.sections].join('\n').replace(/\n+$/, '')}\n`;
     }
@@ -43549,9 +44074,13 @@ function quoteForLog(arg) {
 
 
 
-/** Where the .deb is copied inside the sandbox (under /tmp: dpkg bookkeeping for the residue check). */
-const SANDBOX_DEB_DIR = '/tmp/factory-install';
-const TAIL_LINES = 15;
+/**
+ * Where the .deb is copied inside the sandbox: a persistent place (the scratch directories such as
+ * /tmp are empty tmpfs in every run), ignored by the residue check (DPKG_BOOKKEEPING_PATHS).
+ */
+const SANDBOX_DEB_DIR = '/var/cache/factory-install';
+/** Output lines of a failed install or purge quoted in its error (masked, like the step's tail). */
+const deb_install_check_TAIL_LINES = 10;
 const LISTED_IN_MESSAGE = 10;
 /**
  * The install test proper: copy the .deb in, install it with dpkg, check the detection rules,
@@ -43570,12 +44099,14 @@ async function runDebInstallCheck(sandbox, exec, plan, log) {
         residue: [],
         errors: [],
     };
-    const step = async (label, argv, input) => {
+    /** Runs one step; `okExitCodes` are the exits the check expects (others count as a failed step in the record). */
+    const step = async (label, argv, input, okExitCodes = [0]) => {
         const options = { timeoutMs: Math.max(1, deadline - Date.now()), ...(input === undefined ? {} : { input }) };
         const result = await sandbox.run(argv, options);
-        log.record(label, argv, result);
+        log.record(label, argv, result, okExitCodes.includes(result.exitCode));
         return result;
     };
+    const tail = (result) => log.tail(result, deb_install_check_TAIL_LINES).join('\n');
     const rule = (outcome, subject) => {
         report.rules.push(outcome);
         log.note(`rule ${outcome.rule}: ${outcome.passed ? 'passed' : 'FAILED'}: ${outcome.detail}`);
@@ -43592,7 +44123,8 @@ async function runDebInstallCheck(sandbox, exec, plan, log) {
     else {
         rule({ rule: 'name', passed: true, detail: `package name is '${name}'` }, 'expect-name');
     }
-    const before = await step('query-before', ['dpkg-query', '-W', '-f=${Status} ${Version}', name]);
+    // dpkg-query exits 1 for a package it does not know: the usual answer here.
+    const before = await step('query-before', ['dpkg-query', '-W', '-f=${Status} ${Version}', name], undefined, [0, 1]);
     if (before.exitCode === 0 && before.stdout.trim() !== '')
         report.preinstalled = before.stdout.trim();
     const debInSandbox = await sandbox.copyIn(plan.deb, external_node_path_default().posix.join(SANDBOX_DEB_DIR, safeFileName(plan.deb)));
@@ -43611,7 +44143,9 @@ async function runDebInstallCheck(sandbox, exec, plan, log) {
     rule({
         rule: 'installed',
         passed: installedOk,
-        detail: installedOk ? `dpkg reports '${status}'` : `dpkg reports '${status || lastLines(query.stderr, 1)[0] || 'nothing'}'`,
+        detail: installedOk
+            ? `dpkg reports '${status}'`
+            : `dpkg reports '${status || log.tail({ stdout: '', stderr: query.stderr }, 1)[0] || 'nothing'}'`,
     }, 'package');
     const versionOk = installedOk && (await sameDebianVersion(exec, version, plan.expectVersion));
     rule({
@@ -43655,7 +44189,7 @@ async function runDebInstallCheck(sandbox, exec, plan, log) {
                 passed: matched,
                 detail: matched
                     ? `stdout matches /${plan.expectOutput.source}/`
-                    : `stdout ${JSON.stringify(lastLines(run.stdout, 3).join('\n'))} does not match /${plan.expectOutput.source}/`,
+                    : `stdout ${JSON.stringify(log.tail({ stdout: run.stdout, stderr: '' }, 3).join('\n'))} does not match /${plan.expectOutput.source}/`,
             }, 'expect-output');
         }
     }
@@ -43669,7 +44203,7 @@ async function runDebInstallCheck(sandbox, exec, plan, log) {
     }
     report.purged = true;
     const residue = new Map();
-    const after = await step('query-after-purge', ['dpkg-query', '-W', '-f=${Status} ${Version}', name]);
+    const after = await step('query-after-purge', ['dpkg-query', '-W', '-f=${Status} ${Version}', name], undefined, [0, 1]);
     const [afterStatus] = parseStatusLine(after.stdout);
     // After a purge dpkg forgets the package (exit 1, "no packages found") or calls it not-installed.
     if (after.exitCode === 0 && afterStatus !== '' && !afterStatus.endsWith(' not-installed')) {
@@ -43730,7 +44264,7 @@ async function statPaths(step, label, paths) {
     const types = new Map();
     if (paths.length === 0)
         return types;
-    const result = await step(label, ['xargs', '-0', '-r', 'stat', '--printf=%F\\t%n\\0', '--'], paths.map((p) => `${p}\0`).join(''));
+    const result = await step(label, ['xargs', '-0', '-r', 'stat', '--printf=%F\\t%n\\0', '--'], paths.map((p) => `${p}\0`).join(''), [0, 123]);
     if (result.exitCode !== 0 && result.exitCode !== 123) {
         throw new src/* FactoryError */.Xx('INSTALL_SANDBOX_UNAVAILABLE', `cannot inspect files in the sandbox: xargs/stat ${describeExit(result)}`, {
             subject: 'sandbox',
@@ -43746,9 +44280,6 @@ async function statPaths(step, label, paths) {
 }
 function describeExit(result) {
     return result.timedOut ? 'ran out of time (timeout-seconds) and was killed' : `exited with ${result.exitCode}`;
-}
-function tail(result) {
-    return lastLines(`${result.stdout}\n${result.stderr}`, TAIL_LINES).join('\n');
 }
 function listSome(items) {
     const shown = items.slice(0, LISTED_IN_MESSAGE).join(', ');
@@ -43789,6 +44320,8 @@ function ruleHint(rule) {
 const SANDBOX_KINDS = ['overlay'];
 
 ;// CONCATENATED MODULE: ./packages/install-test/src/test-install-stage.ts
+
+
 
 
 
@@ -43931,8 +44464,15 @@ async function testInstall(options, ctx) {
     const expectName = options.expectName ?? identity.name;
     const expectVersion = options.expectVersion ?? identity.version;
     ctx.logger.info(`test-install: ${identity.name} ${identity.version} in an ${options.sandbox} sandbox`);
-    const sandbox = await OverlaySandbox.create({ exec: ctx.exec, logger: ctx.logger, baseDir: ctx.tempDir });
-    const log = new StepLog();
+    // The job's directories are hidden like the host's scratch and home directories: the workspace
+    // and RUNNER_TEMP hold sources, keys and other stages' outputs the package has no business reading.
+    const sandbox = await OverlaySandbox.create({
+        exec: ctx.exec,
+        logger: ctx.logger,
+        baseDir: ctx.tempDir,
+        hide: [...jobDirectories(ctx.env), ctx.workDir],
+    });
+    const log = new StepLog(new OutputMasker(ctx.env));
     let report;
     try {
         const plan = {
@@ -43958,7 +44498,10 @@ async function testInstall(options, ctx) {
         `package: ${input.name} (sha256 ${input.sha256})`,
         `control: ${identity.name} ${identity.version}${identity.architecture ? ` ${identity.architecture}` : ''}`,
         `expected: ${expectName} ${expectVersion}`,
-        `sandbox: ${sandbox.kind} (overlayfs over /, unshare --mount --pid --net, chroot)`,
+        `sandbox: ${sandbox.kind} (overlayfs over /, unshare --mount --pid --net, chroot, reduced capabilities)`,
+        `hidden host directories (empty tmpfs in every step): ${sandbox.hiddenDirs.map((h) => h.path).join(' ')}`,
+        `host secret files sanitized or removed: ${sandbox.secretFiles.map((f) => `${f.path} (${f.action})`).join(' ') || 'none found'}`,
+        "note: below is the package's own output (maintainer scripts, the command), with known secret shapes masked",
         `result: ${passed ? 'passed' : 'failed'}`,
         ...report.errors.map((e) => `error: ${e.code}: ${e.message.split('\n')[0] ?? ''}`),
     ];
@@ -43976,6 +44519,10 @@ async function testInstall(options, ctx) {
         packageFileCount: report.packageFiles.length,
         checkedFileCount: report.checkedFiles.length,
         residue: report.residue,
+        isolation: {
+            hiddenDirs: sandbox.hiddenDirs.map((h) => h.path),
+            secretFiles: sandbox.secretFiles,
+        },
         steps: log.steps,
     };
     if (report.preinstalled !== undefined)
@@ -44020,6 +44567,10 @@ function summaryMarkdown(name, version, passed, report, log) {
         lines.push(`| ${step.step} | ${step.exitCode}${step.timedOut ? ' (timeout)' : ''} | ${step.durationMs} ms |`);
     for (const error of report.errors)
         lines.push('', `> **${error.code}**: ${cell(error.message.split('\n')[0] ?? '')}`);
+    lines.push('', "The install log holds the package's own output (maintainer scripts, the command; known secret shapes masked). " +
+        'The evidence pack keeps only digests of it, plus a short tail for failed steps; the log itself is not attested ' +
+        'unless you publish it: review it before you do.', '', 'In the sandbox the host scratch, home and job directories (/tmp, /var/tmp, /run, /root, /home, the workspace, ...) ' +
+        'are empty tmpfs, fresh in every step: the residue check covers the persistent rest (/etc, /usr, /var, /opt).');
     return `${lines.join('\n')}\n`;
 }
 function cell(text) {
@@ -44027,6 +44578,9 @@ function cell(text) {
 }
 
 ;// CONCATENATED MODULE: ./packages/install-test/src/index.ts
+
+
+
 
 
 

@@ -273,7 +273,9 @@ async function build(options: BuildPackageOptions & { sourceDir: string }, ctx: 
     if (commitTime !== undefined) {
       epoch = commitTime;
       epochSource = 'last git commit';
-      notes.push(`no source-date-epoch input and no SOURCE_DATE_EPOCH: used the last commit's time (${epoch}, ${new Date(epoch * 1000).toISOString()})`);
+      notes.push(
+        `no source-date-epoch input and no SOURCE_DATE_EPOCH: used the last commit's time (${epoch}, ${new Date(epoch * 1000).toISOString()})`,
+      );
     }
   }
   if (epoch === undefined) {

@@ -86,6 +86,23 @@ describe('factory CLI', () => {
     expect(new Set(pack.records.map(() => pack.correlationId)).size).toBe(1);
   });
 
+  test('factory run (in process) runs the example end to end, prints the table, and replaces its own output on a re-run', async () => {
+    const dir = await tempDir('factory-cli-');
+    const out = path.join(dir, 'out');
+    const pipeline = path.join(root, 'examples', 'hello', 'pipeline.yml');
+    const first = await cli(['run', pipeline, '--out', out, '--correlation-id', 'cli-test-run'], dir);
+    expect(first.err).not.toMatch(/internal error/i);
+    expect(first.code).toBe(0);
+    expect(first.out).toMatch(/^publish\s+passed\s+published/m);
+    expect(first.err).toContain('▶ [7/7] publish');
+    expect(first.err).toContain('EPHEMERAL');
+    const pack = JSON.parse(await readFile(path.join(out, 'evidence-pack.json'), 'utf8')) as EvidencePackDocument;
+    expect(pack.correlationId).toBe('cli-test-run');
+    expect(pack.records).toHaveLength(7);
+    const second = await cli(['run', pipeline, '--out', out], dir);
+    expect(second.code).toBe(0);
+  }, 120_000);
+
   test('factory run refuses to clear a non-empty directory it did not create', async () => {
     const dir = await tempDir('factory-cli-');
     await writeFile(path.join(dir, 'precious.txt'), 'keep me');

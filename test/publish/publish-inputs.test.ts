@@ -177,8 +177,16 @@ describe('asset files', () => {
 
   it('refuses two files with one asset name, missing files, empty globs and names GitHub rewrites', async () => {
     await expect(resolveAssetFiles(['dist/**/a.deb'], dir)).rejects.toMatchObject({ code: 'INPUT_INVALID', subject: 'a.deb' });
-    await expect(resolveAssetFiles(['dist/none.deb'], dir)).rejects.toMatchObject({ code: 'FILE_NOT_FOUND', subject: 'dist/none.deb' });
-    await expect(resolveAssetFiles(['dist/*.rpm'], dir)).rejects.toMatchObject({ code: 'FILE_NOT_FOUND', subject: 'dist/*.rpm' });
+    await expect(resolveAssetFiles(['dist/none.deb'], dir)).rejects.toMatchObject({
+      code: 'FILE_NOT_FOUND',
+      subject: 'files',
+      message: expect.stringContaining('dist/none.deb') as string,
+    });
+    await expect(resolveAssetFiles(['dist/*.rpm'], dir)).rejects.toMatchObject({
+      code: 'FILE_NOT_FOUND',
+      subject: 'files',
+      message: expect.stringContaining('dist/*.rpm') as string,
+    });
     await expect(resolveAssetFiles(['dist/my file.zip'], dir)).rejects.toMatchObject({ code: 'INPUT_INVALID', subject: 'my file.zip' });
     await expect(resolveAssetFiles(['dist'], dir)).rejects.toMatchObject({ code: 'FILE_NOT_FOUND' });
   });

@@ -1,7 +1,5 @@
-import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { describeFile, FactoryError, type FileRecord } from '@packaging-factory/core';
-import { glob, isDynamicPattern } from 'tinyglobby';
+import { describeFile, expandFilePatterns, FactoryError, type FileRecord } from '@packaging-factory/core';
 import { compareNames } from './checksums.ts';
 
 /** Names the publish stage writes itself beside the assets. */
@@ -13,41 +11,10 @@ export const RESERVED_NAMES = ['SHA256SUMS', 'release.json'] as const;
  * share a release asset name, or a name is one GitHub would silently rewrite.
  */
 export async function resolveAssetFiles(patterns: readonly string[], workDir: string, input = 'files'): Promise<FileRecord[]> {
-  if (patterns.length === 0) {
-    throw new FactoryError('INPUT_MISSING', `input '${input}' lists no files to publish`, {
-      subject: input,
-      hint: 'give one or more paths or globs, one per line',
-    });
-  }
-  const found = new Set<string>();
-  for (const pattern of patterns) {
-    if (isDynamicPattern(pattern)) {
-      const matches = await glob(pattern, { cwd: workDir, absolute: true, onlyFiles: true, dot: false, expandDirectories: false });
-      if (matches.length === 0) {
-        throw new FactoryError('FILE_NOT_FOUND', `input '${input}': the pattern '${pattern}' matches no file under ${workDir}`, {
-          subject: pattern,
-          hint: 'check the pattern; globs are resolved from the working directory',
-        });
-      }
-      for (const match of matches) found.add(path.resolve(match));
-      continue;
-    }
-    const file = path.resolve(workDir, pattern);
-    const info = await stat(file).catch(() => undefined);
-    if (info === undefined || !info.isFile()) {
-      throw new FactoryError('FILE_NOT_FOUND', `input '${input}': ${pattern} is not a file`, {
-        subject: pattern,
-        hint:
-          info === undefined
-            ? 'check the path; it is resolved from the working directory'
-            : 'list files, not directories (a glob like dir/* works)',
-      });
-    }
-    found.add(file);
-  }
+  const found = await expandFilePatterns(patterns, workDir, input);
 
   const byName = new Map<string, string>();
-  for (const file of [...found].sort()) {
+  for (const file of found) {
     const name = path.basename(file);
     assetNameProblem(name, input);
     const other = byName.get(name);

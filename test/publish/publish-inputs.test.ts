@@ -180,12 +180,12 @@ describe('asset files', () => {
     await expect(resolveAssetFiles(['dist/none.deb'], dir)).rejects.toMatchObject({
       code: 'FILE_NOT_FOUND',
       subject: 'files',
-      message: expect.stringContaining('dist/none.deb') as string,
+      message: expect.stringContaining('dist/none.deb') as unknown,
     });
     await expect(resolveAssetFiles(['dist/*.rpm'], dir)).rejects.toMatchObject({
       code: 'FILE_NOT_FOUND',
       subject: 'files',
-      message: expect.stringContaining('dist/*.rpm') as string,
+      message: expect.stringContaining('dist/*.rpm') as unknown,
     });
     await expect(resolveAssetFiles(['dist/my file.zip'], dir)).rejects.toMatchObject({ code: 'INPUT_INVALID', subject: 'my file.zip' });
     await expect(resolveAssetFiles(['dist'], dir)).rejects.toMatchObject({ code: 'FILE_NOT_FOUND' });

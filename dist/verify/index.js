@@ -76349,6 +76349,17 @@ class EvidencePack {
             if (options.correlationId !== undefined && options.correlationId !== '' && options.correlationId !== pack.correlationId) {
                 throw new errors_FactoryError('EVIDENCE_INVALID', `evidence pack ${file} belongs to run ${pack.correlationId}, not ${options.correlationId}`, { subject: file, hint: 'use the pack of this run, or leave correlation-id empty' });
             }
+            // In a workflow, a pack written by another workflow run is stale evidence (a cached or
+            // mis-downloaded artifact): refuse it. Re-run attempts of the same run keep the run id.
+            const env = options.env ?? process.env;
+            const runId = env['GITHUB_ACTIONS'] === 'true' ? env['GITHUB_RUN_ID'] : undefined;
+            const explicit = options.correlationId !== undefined && options.correlationId !== '';
+            if (!explicit && runId !== undefined && runId !== '' && pack.document.run.runId !== undefined && pack.document.run.runId !== runId) {
+                throw new errors_FactoryError('EVIDENCE_INVALID', `evidence pack ${file} was written by workflow run ${pack.document.run.runId}, not this run (${runId})`, {
+                    subject: file,
+                    hint: "download this run's evidence artifact, or pass correlation-id to continue that run's pack on purpose",
+                });
+            }
             return pack;
         }
         catch (error) {

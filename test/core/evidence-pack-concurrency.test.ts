@@ -43,3 +43,29 @@ describe('evidence pack appends from several processes at once', () => {
     });
   });
 });
+
+describe('evidence pack from another workflow run', () => {
+  const env = (runId: string): NodeJS.ProcessEnv => ({
+    GITHUB_ACTIONS: 'true',
+    GITHUB_RUN_ID: runId,
+    GITHUB_RUN_ATTEMPT: '1',
+    GITHUB_REPOSITORY: 'o/r',
+  });
+
+  test('is refused in a workflow, naming both runs; the same run (a re-run attempt) is accepted', async () => {
+    const file = path.join(await tempDir('factory-pack-'), 'evidence-pack.json');
+    await EvidencePack.create(file, { env: env('111') });
+    await expect(EvidencePack.open(file, { env: env('222') })).rejects.toMatchObject({
+      code: 'EVIDENCE_INVALID',
+      message: expect.stringContaining('workflow run 111, not this run (222)') as unknown,
+    });
+    await expect(EvidencePack.open(file, { env: { ...env('111'), GITHUB_RUN_ATTEMPT: '2' } })).resolves.toBeDefined();
+  });
+
+  test('is accepted when the correlation id is given on purpose, and outside workflows', async () => {
+    const file = path.join(await tempDir('factory-pack-'), 'evidence-pack.json');
+    const pack = await EvidencePack.create(file, { env: env('111') });
+    await expect(EvidencePack.open(file, { env: env('222'), correlationId: pack.correlationId })).resolves.toBeDefined();
+    await expect(EvidencePack.open(file, { env: {} })).resolves.toBeDefined();
+  });
+});

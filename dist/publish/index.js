@@ -44528,6 +44528,7 @@ __webpack_async_result__();
 __nccwpck_require__.d(__webpack_exports__, {
   Xx: () => (/* reexport */ errors_FactoryError),
   i_: () => (/* reexport */ InputReader),
+  L2: () => (/* reexport */ PIPELINE_STAGES),
   mL: () => (/* reexport */ RunSession),
   an: () => (/* reexport */ STAGES),
   Uc: () => (/* reexport */ describeError),
@@ -44775,7 +44776,9 @@ const evidence_pack_schema_namespaceObject = /*#__PURE__*/JSON.parse('{"$schema"
 
 
 /** The eight stages, in pipeline order (verify is the consumer's stage and may appear in its own pack). */
-const STAGES = ['build-package', 'generate-sbom', 'scan', 'sign', 'test-install', 'attest-provenance', 'publish', 'verify'];
+/** The seven pipeline stages in order; the ones before publish are what publish requires by default. */
+const PIPELINE_STAGES = ['build-package', 'generate-sbom', 'scan', 'sign', 'test-install', 'attest-provenance', 'publish'];
+const STAGES = [...PIPELINE_STAGES, 'verify'];
 const EVIDENCE_SCHEMA_ID = 'https://packaging-factory.dev/schemas/evidence-pack-1.0.json';
 // ajv-formats is CommonJS with a default export that TypeScript sees as the module object.
 const addFormats = (dist_default());
@@ -47653,14 +47656,7 @@ function brokenLinkErrors(links) {
 ;// CONCATENATED MODULE: ./packages/publish/src/evidence-gate.ts
 
 
-const DEFAULT_REQUIRED_STAGES = [
-    'build-package',
-    'generate-sbom',
-    'scan',
-    'sign',
-    'test-install',
-    'attest-provenance',
-];
+const DEFAULT_REQUIRED_STAGES = src/* PIPELINE_STAGES */.L2.filter((stage) => stage !== 'publish');
 /**
  * The stage that normally writes a file of this name, for the hint on an unvouched asset. A guess
  * from the conventions of our stages' output names; undefined when the name says nothing.

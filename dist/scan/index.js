@@ -45942,7 +45942,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   Zf: () => (/* reexport */ writeFileAtomic)
 });
 
-// UNUSED EXPORTS: ERROR_CODES, EVIDENCE_SCHEMA_ID, EventLog, EvidencePack, ExecRunner, MemoryLogger, STAGES, canonicalJson, digestFile, exitCodeFor, expandFilePatterns, extractTar, finalizationOf, isRetryableHttpError, listTar, maskSecrets, parseRetryAfter, resolveCorrelationId, retry, retryAfterHintMs, runInfoFromEnv, sourceDateEpoch, validateEvidencePack, withFileLock
+// UNUSED EXPORTS: ERROR_CODES, EVIDENCE_SCHEMA_ID, EventLog, EvidencePack, ExecRunner, MemoryLogger, PIPELINE_STAGES, STAGES, canonicalJson, digestFile, exitCodeFor, expandFilePatterns, extractTar, finalizationOf, isRetryableHttpError, listTar, maskSecrets, parseRetryAfter, resolveCorrelationId, retry, retryAfterHintMs, runInfoFromEnv, sourceDateEpoch, validateEvidencePack, withFileLock
 
 ;// CONCATENATED MODULE: ./packages/core/src/errors.ts
 /** Stable error codes, grouped by stage. Add codes, never rename them: users match on them. */
@@ -46174,7 +46174,9 @@ const evidence_pack_schema_namespaceObject = /*#__PURE__*/JSON.parse('{"$schema"
 
 
 /** The eight stages, in pipeline order (verify is the consumer's stage and may appear in its own pack). */
-const STAGES = (/* unused pure expression or super */ null && (['build-package', 'generate-sbom', 'scan', 'sign', 'test-install', 'attest-provenance', 'publish', 'verify']));
+/** The seven pipeline stages in order; the ones before publish are what publish requires by default. */
+const PIPELINE_STAGES = ['build-package', 'generate-sbom', 'scan', 'sign', 'test-install', 'attest-provenance', 'publish'];
+const STAGES = [...PIPELINE_STAGES, 'verify'];
 const EVIDENCE_SCHEMA_ID = 'https://packaging-factory.dev/schemas/evidence-pack-1.0.json';
 // ajv-formats is CommonJS with a default export that TypeScript sees as the module object.
 const addFormats = (dist_default());

@@ -2,12 +2,12 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { parse as parseYaml } from 'yaml';
-import { FactoryError, type StageDefinition } from '@packaging-factory/core';
+import { FactoryError, PIPELINE_STAGES, type PipelineStageName, type StageDefinition } from '@packaging-factory/core';
 import { STAGE_COMMANDS } from './commands.ts';
 
 /** The pipeline order `factory run` follows (verify is the consumer's command, not a pipeline stage). */
-export const PIPELINE_STAGES = ['build-package', 'generate-sbom', 'scan', 'sign', 'test-install', 'attest-provenance', 'publish'] as const;
-export type PipelineStage = (typeof PIPELINE_STAGES)[number];
+export { PIPELINE_STAGES };
+export type PipelineStage = PipelineStageName;
 
 /** Inputs `factory run` wires from one stage's outputs to the next; a pipeline file may not set them. */
 export const WIRED_INPUTS: Record<PipelineStage, readonly string[]> = {

@@ -9,7 +9,10 @@ import { digestBytes, type FileRecord } from './digest.ts';
 import evidenceSchema from '../schema/evidence-pack.schema.json' with { type: 'json' };
 
 /** The eight stages, in pipeline order (verify is the consumer's stage and may appear in its own pack). */
-export const STAGES = ['build-package', 'generate-sbom', 'scan', 'sign', 'test-install', 'attest-provenance', 'publish', 'verify'] as const;
+/** The seven pipeline stages in order; the ones before publish are what publish requires by default. */
+export const PIPELINE_STAGES = ['build-package', 'generate-sbom', 'scan', 'sign', 'test-install', 'attest-provenance', 'publish'] as const;
+export type PipelineStageName = (typeof PIPELINE_STAGES)[number];
+export const STAGES = [...PIPELINE_STAGES, 'verify'] as const;
 export type StageName = (typeof STAGES)[number];
 
 export type StageStatus = 'passed' | 'failed';

@@ -1,14 +1,7 @@
-import { FactoryError, type FileRecord, type StageName, type StageRecord } from '@packaging-factory/core';
+import { FactoryError, PIPELINE_STAGES, type FileRecord, type StageName, type StageRecord } from '@packaging-factory/core';
 import { brokenLinkErrors, checkCustodyLinks, type CustodyLink } from './custody-links.ts';
 
-export const DEFAULT_REQUIRED_STAGES: readonly StageName[] = [
-  'build-package',
-  'generate-sbom',
-  'scan',
-  'sign',
-  'test-install',
-  'attest-provenance',
-];
+export const DEFAULT_REQUIRED_STAGES: readonly StageName[] = PIPELINE_STAGES.filter((stage) => stage !== 'publish');
 
 export interface EvidenceCheck {
   /** Errors that forbid publishing (empty when the evidence vouches for every asset). */

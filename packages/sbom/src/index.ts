@@ -2,6 +2,7 @@ export * from './npm/npm-lockfile.ts';
 export * from './npm/npm-installed.ts';
 export * from './npm/sri-hashes.ts';
 export * from './catalog/sbom-component.ts';
+export * from './catalog/cataloger.ts';
 export * from './catalog/npm-cataloger.ts';
 export * from './catalog/npm-installed-cataloger.ts';
 export * from './catalog/deb-npm-tree.ts';

@@ -5,7 +5,12 @@ import type { SriAlgorithm } from '../npm/sri-hashes.ts';
  * translate it, so format-specific choices stay in one place each.
  */
 
-export type SbomEcosystem = 'deb' | 'npm' | 'file';
+/**
+ * Where a component comes from: the purl type for packages ('npm', 'pypi', 'deb', 'rpm', 'apk' for
+ * Alpine), 'android' (APK), 'windows' (MSI, MSIX/APPX, .intunewin), 'macos' (.pkg), 'file' for files.
+ */
+export const SBOM_ECOSYSTEMS = ['npm', 'pypi', 'deb', 'rpm', 'apk', 'android', 'windows', 'macos', 'file'] as const;
+export type SbomEcosystem = (typeof SBOM_ECOSYSTEMS)[number];
 
 export interface SbomContact {
   name: string;
@@ -53,7 +58,8 @@ export function newComponent(fields: Pick<SbomComponent, 'ref' | 'type' | 'ecosy
 /** One input the SBOM was made from. */
 export interface SbomSource {
   file: string;
-  kind: 'deb' | 'npm-lockfile';
+  /** The cataloger kind that read it ('deb', 'npm-lockfile', 'python-wheel', 'rpm'...). */
+  kind: string;
   sha256: string;
 }
 
@@ -65,7 +71,7 @@ export interface SbomCatalog {
 
 /** Counts components per ecosystem, nested ones included. */
 export function countByEcosystem(components: readonly SbomComponent[]): Record<SbomEcosystem, number> {
-  const counts: Record<SbomEcosystem, number> = { deb: 0, npm: 0, file: 0 };
+  const counts = Object.fromEntries(SBOM_ECOSYSTEMS.map((e) => [e, 0])) as Record<SbomEcosystem, number>;
   const visit = (list: readonly SbomComponent[]): void => {
     for (const component of list) {
       counts[component.ecosystem] += 1;

@@ -7,3 +7,4 @@ export * from './deb/tar-entries.ts';
 export * from './deb/deb-package.ts';
 export * from './deb/build-deb.ts';
 export * from './build-package-stage.ts';
+export * from './zip/zip-archive.ts';

@@ -1,6 +1,4 @@
-import { readFile, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { glob, isDynamicPattern } from 'tinyglobby';
 import {
   describeFile,
   FactoryError,
@@ -13,9 +11,7 @@ import {
   type StageDefinition,
   type StageResult,
 } from '@packaging-factory/core';
-import { detectFormat } from '@packaging-factory/formats';
 import { catalogDeb, linkDebDependencies, type DebCatalog } from './catalog/deb-cataloger.ts';
-import { catalogNpmLockfile } from './catalog/npm-cataloger.ts';
 import type { NpmLockMismatch, NpmPackageAt, NpmProjectReport } from './catalog/npm-installed-cataloger.ts';
 import {
   countByEcosystem,
@@ -26,7 +22,8 @@ import {
   type SbomSource,
 } from './catalog/sbom-component.ts';
 import { CYCLONEDX_LIBRARY, renderCycloneDxJson } from './cyclonedx/cyclonedx-json.ts';
-import { parseNpmLockfile } from './npm/npm-lockfile.ts';
+import { CATALOGERS } from './catalog/registry.ts';
+import { expandSbomInputs, type FoundInput } from './sbom-inputs.ts';
 
 export const SBOM_FORMATS = ['cyclonedx-json'] as const;
 export type SbomFormat = (typeof SBOM_FORMATS)[number];
@@ -41,7 +38,8 @@ export interface GenerateSbomOptions {
 
 const INPUTS = {
   paths: {
-    description: 'Files, directories or glob patterns to catalogue: .deb packages and npm package-lock.json files.',
+    description:
+      'Files, directories or glob patterns to catalogue. Directories are walked (root filesystems too: their os-release gives OS packages a distro qualifier).',
     kind: 'paths',
     required: true,
   },
@@ -52,9 +50,6 @@ const INPUTS = {
     kind: 'number',
   },
 } as const satisfies StageDefinition<GenerateSbomOptions>['inputs'];
-
-const LOCKFILE_NAMES = new Set(['package-lock.json', 'npm-shrinkwrap.json']);
-const SKIPPED_DIRS = new Set(['node_modules', '.git']);
 
 function parse(raw: RawInputs, ctx: { workDir: string; env: NodeJS.ProcessEnv }): GenerateSbomOptions {
   const reader = new InputReader(raw, INPUTS, ctx.workDir);
@@ -75,79 +70,6 @@ function parse(raw: RawInputs, ctx: { workDir: string; env: NodeJS.ProcessEnv })
   return options;
 }
 
-type InputKind = SbomSource['kind'];
-
-async function isNpmLockfile(file: string): Promise<boolean> {
-  if (LOCKFILE_NAMES.has(path.basename(file))) return true;
-  if (!file.endsWith('.json')) return false;
-  try {
-    const document = JSON.parse(await readFile(file, 'utf8')) as unknown;
-    return (
-      typeof document === 'object' && document !== null && typeof (document as Record<string, unknown>)['lockfileVersion'] === 'number'
-    );
-  } catch {
-    return false;
-  }
-}
-
-/** What an explicitly named file is; anything we cannot catalogue is SBOM_UNSUPPORTED_FORMAT. */
-async function classify(file: string): Promise<InputKind> {
-  if ((await detectFormat(file)) === 'deb') return 'deb';
-  if (await isNpmLockfile(file)) return 'npm-lockfile';
-  throw new FactoryError('SBOM_UNSUPPORTED_FORMAT', `${file} is neither a Debian package nor an npm package-lock.json`, {
-    subject: file,
-    hint: 'generate-sbom catalogues .deb files and package-lock.json files so far; remove this path from the paths input',
-  });
-}
-
-/** Supported files under a directory (node_modules and .git skipped), sorted. */
-async function walkDirectory(dir: string): Promise<{ file: string; kind: InputKind }[]> {
-  const found: { file: string; kind: InputKind }[] = [];
-  const visit = async (current: string): Promise<void> => {
-    const entries = (await readdir(current, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : 1));
-    for (const entry of entries) {
-      const full = path.join(current, entry.name);
-      if (entry.isDirectory()) {
-        if (!SKIPPED_DIRS.has(entry.name)) await visit(full);
-      } else if (entry.isFile()) {
-        if (LOCKFILE_NAMES.has(entry.name)) found.push({ file: full, kind: 'npm-lockfile' });
-        else if (/\.u?deb$/.test(entry.name) && (await detectFormat(full)) === 'deb') found.push({ file: full, kind: 'deb' });
-      }
-    }
-  };
-  await visit(dir);
-  return found;
-}
-
-/** Expands the paths input into classified files, deduplicated and sorted. */
-export async function expandSbomInputs(paths: readonly string[], workDir: string): Promise<{ file: string; kind: InputKind }[]> {
-  const byFile = new Map<string, InputKind>();
-  for (const given of paths) {
-    const absolute = path.resolve(workDir, given);
-    const info = await stat(absolute).catch(() => undefined);
-    if (info?.isDirectory() === true) {
-      for (const { file, kind } of await walkDirectory(absolute)) byFile.set(file, kind);
-    } else if (info?.isFile() === true) {
-      byFile.set(absolute, await classify(absolute));
-    } else if (isDynamicPattern(given)) {
-      const matches = await glob([given], { cwd: workDir, absolute: true, onlyFiles: true, dot: false });
-      if (matches.length === 0) {
-        throw new FactoryError('FILE_NOT_FOUND', `paths: the pattern '${given}' matched no files`, {
-          subject: 'paths',
-          hint: 'check the pattern; it is matched from the working directory',
-        });
-      }
-      for (const match of matches.sort()) byFile.set(path.resolve(match), await classify(path.resolve(match)));
-    } else {
-      throw new FactoryError('FILE_NOT_FOUND', `paths: ${given} does not exist`, {
-        subject: 'paths',
-        hint: 'check the path; relative paths are resolved from the working directory',
-      });
-    }
-  }
-  return [...byFile.entries()].map(([file, kind]) => ({ file, kind })).sort((a, b) => (a.file < b.file ? -1 : 1));
-}
-
 function displayPath(file: string, workDir: string): string {
   const relative = path.relative(workDir, file);
   return relative.startsWith('..') || path.isAbsolute(relative) ? file : relative.split(path.sep).join('/');
@@ -159,11 +81,15 @@ export interface CataloguedInputs extends SbomCatalog {
   npmProjects: { source: string; report: NpmProjectReport }[];
   /** node_modules package directories without a package.json, per .deb. */
   npmUnidentified: { source: string; dir: string }[];
+  /** What the catalogers noted (not failures). */
+  notes: string[];
+  /** Files inside the inputs that could not be read, and why. */
+  unreadable: { file: string; reason: string }[];
 }
 
 /** Catalogues the inputs into one merged catalogue (deb dependencies linked by name). */
 export async function catalogInputs(
-  inputs: readonly { file: string; kind: InputKind }[],
+  inputs: readonly FoundInput[],
   ctx: Pick<StageContext, 'exec' | 'workDir'>,
   records: FileRecord[],
 ): Promise<CataloguedInputs> {
@@ -172,26 +98,40 @@ export async function catalogInputs(
   const sources: SbomSource[] = [];
   const npmProjects: CataloguedInputs['npmProjects'] = [];
   const npmUnidentified: CataloguedInputs['npmUnidentified'] = [];
+  const notes: string[] = [];
+  const unreadable: CataloguedInputs['unreadable'] = [];
   for (const input of inputs) {
     const shown = displayPath(input.file, ctx.workDir);
-    const record = await describeFile(input.file, input.kind === 'deb' ? 'artifact' : 'lockfile', ctx.workDir);
+    const kind = input.cataloger.kind;
+    const record = await describeFile(input.file, input.cataloger.role, ctx.workDir);
     records.push(record);
-    sources.push({ file: shown, kind: input.kind, sha256: record.sha256 });
-    if (input.kind === 'deb') {
+    sources.push({ file: shown, kind, sha256: record.sha256 });
+    if (kind === 'deb') {
+      // The .deb cataloguer also cross-checks shipped npm trees against their lockfiles (the mismatch gate).
       const catalog = await catalogDeb(input.file, ctx.exec, shown);
       debs.push(catalog);
       lists.push(catalog.components);
       for (const report of catalog.npmProjects) npmProjects.push({ source: shown, report });
       for (const dir of catalog.npmUnidentified) npmUnidentified.push({ source: shown, dir });
-    } else {
-      const lock = parseNpmLockfile(await readFile(input.file, 'utf8'), input.file);
-      lists.push(catalogNpmLockfile(lock, { source: shown }).components);
+      continue;
     }
+    const output = await input.cataloger.catalog(
+      { file: input.file, shown },
+      {
+        exec: ctx.exec,
+        workDir: ctx.workDir,
+        ...(input.root === undefined ? {} : { root: input.root }),
+        ...(input.distro === undefined ? {} : { distro: input.distro }),
+      },
+    );
+    lists.push(output.components);
+    notes.push(...output.notes);
+    unreadable.push(...output.unreadable);
   }
   const merged = mergeComponents(lists);
   const placeholders = linkDebDependencies(debs, merged);
   const components = mergeComponents([merged, placeholders]);
-  return { components, sources, npmProjects, npmUnidentified };
+  return { components, sources, npmProjects, npmUnidentified, notes, unreadable };
 }
 
 const LISTED = 20;
@@ -357,7 +297,7 @@ function summaryFor(counts: Record<SbomEcosystem, number>, declaredOnly: number,
 }
 
 async function run(options: GenerateSbomOptions, ctx: StageContext): Promise<StageResult> {
-  const inputs = await expandSbomInputs(options.paths, ctx.workDir);
+  const inputs = await expandSbomInputs(options.paths, ctx.workDir, CATALOGERS);
   if (inputs.length === 0) {
     return {
       status: 'failed',

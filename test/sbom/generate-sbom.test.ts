@@ -62,7 +62,12 @@ describe('generate-sbom inputs and failures', () => {
   it('parses paths (positional), format and output with their defaults', () => {
     expect(generateSbomStage.positional).toBe('paths');
     const options = generateSbomStage.parse({ paths: 'a.deb\nlocks/*.json' }, { workDir: '/w', env: {} });
-    expect(options).toEqual({ paths: ['a.deb', 'locks/*.json'], format: 'cyclonedx-json', output: '/w/factory-out/sbom.cdx.json' });
+    expect(options).toEqual({
+      paths: ['a.deb', 'locks/*.json'],
+      format: 'cyclonedx-json',
+      output: '/w/factory-out/sbom.cdx.json',
+      onUnreadable: 'fail',
+    });
     expect(() => generateSbomStage.parse({ paths: 'a', format: 'spdx-json' }, { workDir: '/w', env: {} })).toThrow(/format/);
     expect(() => generateSbomStage.parse({}, { workDir: '/w', env: {} })).toThrow(FactoryError);
   });

@@ -61,6 +61,11 @@ export const ERROR_CODES = {
   SBOM_LOCKFILE_MISMATCH: 'gate',
   // scan (appended): no SBOM component could be looked up, so the gate cannot decide
   SCAN_NOTHING_SCANNED: 'input',
+  // generate-sbom (appended): files the catalogers matched but could not read, so the SBOM would be incomplete
+  SBOM_INCOMPLETE: 'gate',
+  // scan (appended): a purl given to scan does not parse, has no version, or names an ecosystem scan cannot order
+  SCAN_PURL_INVALID: 'input',
+  SCAN_PURL_UNSUPPORTED: 'input',
 } as const satisfies Record<string, ErrorKind>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

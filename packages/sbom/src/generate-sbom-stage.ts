@@ -1,8 +1,10 @@
 import path from 'node:path';
 import {
   describeFile,
+  digestFile,
   FactoryError,
   InputReader,
+  isFactoryError,
   sourceDateEpoch,
   writeFileAtomic,
   type FileRecord,
@@ -13,16 +15,10 @@ import {
 } from '@packaging-factory/core';
 import { catalogDeb, linkDebDependencies, type DebCatalog } from './catalog/deb-cataloger.ts';
 import type { NpmLockMismatch, NpmPackageAt, NpmProjectReport } from './catalog/npm-installed-cataloger.ts';
-import {
-  countByEcosystem,
-  mergeComponents,
-  type SbomCatalog,
-  type SbomComponent,
-  type SbomEcosystem,
-  type SbomSource,
-} from './catalog/sbom-component.ts';
+import { mergeComponents, type SbomCatalog, type SbomComponent, type SbomSource } from './catalog/sbom-component.ts';
 import { CYCLONEDX_LIBRARY, renderCycloneDxJson } from './cyclonedx/cyclonedx-json.ts';
 import { CATALOGERS } from './catalog/registry.ts';
+import { cell, countComponents, countTables, unreadableTable, type ComponentCounts } from './sbom-summary.ts';
 import { expandSbomInputs, type FoundInput } from './sbom-inputs.ts';
 
 export const SBOM_FORMATS = ['cyclonedx-json'] as const;
@@ -34,6 +30,8 @@ export interface GenerateSbomOptions {
   format: SbomFormat;
   output: string;
   sourceDateEpoch?: number;
+  /** What a file the catalogers matched but could not read does: fail the stage (default) or be listed. */
+  onUnreadable: 'fail' | 'warn';
 }
 
 const INPUTS = {
@@ -45,6 +43,13 @@ const INPUTS = {
   },
   format: { description: 'SBOM format to write.', kind: 'choice', default: 'cyclonedx-json', choices: SBOM_FORMATS },
   output: { description: 'Path of the SBOM file to write.', kind: 'path', default: 'factory-out/sbom.cdx.json' },
+  'on-unreadable': {
+    description:
+      'What a file found in a directory walk that a cataloger recognised but could not read does: fail (the SBOM would miss it, so the scan could not see it) or warn (listed in the summary and evidence).',
+    kind: 'choice',
+    default: 'fail',
+    choices: ['fail', 'warn'],
+  },
   'source-date-epoch': {
     description: 'Timestamp (seconds since 1970) for metadata.timestamp; defaults to SOURCE_DATE_EPOCH, else no timestamp.',
     kind: 'number',
@@ -57,6 +62,7 @@ function parse(raw: RawInputs, ctx: { workDir: string; env: NodeJS.ProcessEnv })
     paths: reader.requiredList('paths'),
     format: reader.choice<SbomFormat>('format'),
     output: reader.path('output'),
+    onUnreadable: reader.choice<'fail' | 'warn'>('on-unreadable'),
   };
   const epoch = reader.optional('source-date-epoch');
   if (epoch !== undefined) {
@@ -87,51 +93,108 @@ export interface CataloguedInputs extends SbomCatalog {
   unreadable: { file: string; reason: string }[];
 }
 
+/** Archives inside archives are opened this deep, no deeper (a zip of a tar of a zip...). */
+const MAX_NESTING = 4;
+
+interface Cataloguing {
+  lists: SbomComponent[][];
+  debs: DebCatalog[];
+  sources: SbomSource[];
+  npmProjects: CataloguedInputs['npmProjects'];
+  npmUnidentified: CataloguedInputs['npmUnidentified'];
+  notes: string[];
+  unreadable: CataloguedInputs['unreadable'];
+}
+
+interface Level {
+  /** How a file at this level is named to users. */
+  shownOf: (file: string) => string;
+  /** Evidence records of top-level inputs; nested files live in temp dirs and are not recorded. */
+  records?: FileRecord[];
+  depth: number;
+}
+
+async function catalogLevel(
+  acc: Cataloguing,
+  inputs: readonly FoundInput[],
+  ctx: Pick<StageContext, 'exec' | 'workDir' | 'tempDir'>,
+  level: Level,
+): Promise<void> {
+  for (const input of inputs) {
+    const shown = level.shownOf(input.file);
+    const kind = input.cataloger.kind;
+    let sha256: string;
+    if (level.records === undefined) {
+      sha256 = await digestFile(input.file);
+    } else {
+      const record = await describeFile(input.file, input.cataloger.role, ctx.workDir);
+      level.records.push(record);
+      sha256 = record.sha256;
+    }
+    acc.sources.push({ file: shown, kind, sha256 });
+    try {
+      if (kind === 'deb') {
+        // The .deb cataloguer also cross-checks shipped npm trees against their lockfiles (the mismatch gate).
+        const catalog = await catalogDeb(input.file, ctx.exec, shown);
+        acc.debs.push(catalog);
+        acc.lists.push(catalog.components);
+        for (const report of catalog.npmProjects) acc.npmProjects.push({ source: shown, report });
+        for (const dir of catalog.npmUnidentified) acc.npmUnidentified.push({ source: shown, dir });
+        continue;
+      }
+      const output = await input.cataloger.catalog(
+        { file: input.file, shown },
+        {
+          exec: ctx.exec,
+          workDir: ctx.workDir,
+          tempDir: ctx.tempDir,
+          ...(input.root === undefined ? {} : { root: input.root }),
+          ...(input.distro === undefined ? {} : { distro: input.distro }),
+          catalogNested: async (dir: string) => {
+            if (level.depth + 1 > MAX_NESTING) {
+              acc.unreadable.push({ file: shown, reason: `archives nested deeper than ${MAX_NESTING} levels are not opened` });
+              return;
+            }
+            const found = await expandSbomInputs([dir], dir, CATALOGERS);
+            await catalogLevel(acc, found, ctx, {
+              shownOf: (file) => `${shown}:${path.relative(dir, file).split(path.sep).join('/')}`,
+              depth: level.depth + 1,
+            });
+          },
+        },
+      );
+      acc.lists.push(output.components);
+      acc.notes.push(...output.notes);
+      acc.unreadable.push(...output.unreadable);
+    } catch (error) {
+      // A file named by the user fails the stage as it is. One found by a walk is listed as
+      // unreadable (the on-unreadable input decides whether that fails), except a hostile archive,
+      // which always stops the run.
+      if (input.explicit || !isFactoryError(error) || error.code === 'ARCHIVE_UNSAFE') throw error;
+      acc.unreadable.push({ file: shown, reason: `${error.code}: ${error.message}` });
+    }
+  }
+}
+
 /** Catalogues the inputs into one merged catalogue (deb dependencies linked by name). */
 export async function catalogInputs(
   inputs: readonly FoundInput[],
-  ctx: Pick<StageContext, 'exec' | 'workDir'>,
+  ctx: Pick<StageContext, 'exec' | 'workDir' | 'tempDir'>,
   records: FileRecord[],
 ): Promise<CataloguedInputs> {
-  const lists: SbomComponent[][] = [];
-  const debs: DebCatalog[] = [];
-  const sources: SbomSource[] = [];
-  const npmProjects: CataloguedInputs['npmProjects'] = [];
-  const npmUnidentified: CataloguedInputs['npmUnidentified'] = [];
-  const notes: string[] = [];
-  const unreadable: CataloguedInputs['unreadable'] = [];
-  for (const input of inputs) {
-    const shown = displayPath(input.file, ctx.workDir);
-    const kind = input.cataloger.kind;
-    const record = await describeFile(input.file, input.cataloger.role, ctx.workDir);
-    records.push(record);
-    sources.push({ file: shown, kind, sha256: record.sha256 });
-    if (kind === 'deb') {
-      // The .deb cataloguer also cross-checks shipped npm trees against their lockfiles (the mismatch gate).
-      const catalog = await catalogDeb(input.file, ctx.exec, shown);
-      debs.push(catalog);
-      lists.push(catalog.components);
-      for (const report of catalog.npmProjects) npmProjects.push({ source: shown, report });
-      for (const dir of catalog.npmUnidentified) npmUnidentified.push({ source: shown, dir });
-      continue;
-    }
-    const output = await input.cataloger.catalog(
-      { file: input.file, shown },
-      {
-        exec: ctx.exec,
-        workDir: ctx.workDir,
-        ...(input.root === undefined ? {} : { root: input.root }),
-        ...(input.distro === undefined ? {} : { distro: input.distro }),
-      },
-    );
-    lists.push(output.components);
-    notes.push(...output.notes);
-    unreadable.push(...output.unreadable);
-  }
-  const merged = mergeComponents(lists);
-  const placeholders = linkDebDependencies(debs, merged);
+  const acc: Cataloguing = { lists: [], debs: [], sources: [], npmProjects: [], npmUnidentified: [], notes: [], unreadable: [] };
+  await catalogLevel(acc, inputs, ctx, { shownOf: (file) => displayPath(file, ctx.workDir), records, depth: 0 });
+  const merged = mergeComponents(acc.lists);
+  const placeholders = linkDebDependencies(acc.debs, merged);
   const components = mergeComponents([merged, placeholders]);
-  return { components, sources, npmProjects, npmUnidentified, notes, unreadable };
+  return {
+    components,
+    sources: acc.sources,
+    npmProjects: acc.npmProjects,
+    npmUnidentified: acc.npmUnidentified,
+    notes: acc.notes,
+    unreadable: acc.unreadable,
+  };
 }
 
 const LISTED = 20;
@@ -205,10 +268,6 @@ function npmNotes(catalog: CataloguedInputs): string[] {
   return notes;
 }
 
-function cell(text: string): string {
-  return text.replace(/\|/g, '\\|');
-}
-
 function npmTable(catalog: CataloguedInputs): string[] {
   if (catalog.npmProjects.length === 0) return [];
   return [
@@ -268,32 +327,50 @@ function mismatchFailure(catalog: CataloguedInputs, records: FileRecord[]): Stag
   };
 }
 
-function summaryFor(counts: Record<SbomEcosystem, number>, declaredOnly: number, output: FileRecord, catalog: CataloguedInputs): string {
+function summaryFor(counts: ComponentCounts, written: string, catalog: CataloguedInputs, notes: readonly string[]): string {
   const sources = catalog.sources;
-  const notes = npmNotes(catalog);
-  const rows = [
-    ['Debian packages', String(counts.deb - declaredOnly)],
-    ['Declared Debian dependencies (not shipped)', String(declaredOnly)],
-    ['npm packages', String(counts.npm)],
-    ['Files', String(counts.file)],
-  ];
   return [
     '### generate-sbom',
     '',
-    `CycloneDX 1.6 JSON \`${output.name}\` (sha256 \`${output.sha256}\`) from ${sources.length} input${sources.length === 1 ? '' : 's'}.`,
+    `${written} from ${sources.length} input${sources.length === 1 ? '' : 's'}: ${counts.total} components.`,
     '',
-    '| Ecosystem | Components |',
-    '|---|---|',
-    ...rows.map(([k, v]) => `| ${k} | ${v} |`),
-    '',
+    ...countTables(counts),
     '| Input | Kind | SHA-256 |',
     '|---|---|---|',
-    ...sources.map((s) => `| ${cell(s.file)} | ${s.kind} | \`${s.sha256.slice(0, 16)}…\` |`),
+    ...sources.slice(0, 50).map((s) => `| ${cell(s.file)} | ${s.kind} | \`${s.sha256.slice(0, 16)}…\` |`),
+    ...(sources.length > 50 ? [`| _${sources.length - 50} more inputs (all in the evidence pack)_ | | |`] : []),
     '',
+    ...unreadableTable(catalog.unreadable),
     ...npmTable(catalog),
     ...notes.map((n) => `- ${n}`),
     ...(notes.length > 0 ? [''] : []),
   ].join('\n');
+}
+
+function incompleteFailure(catalog: CataloguedInputs, records: FileRecord[]): StageResult {
+  const [first] = catalog.unreadable;
+  const message = `${catalog.unreadable.length} file(s) recognised as packages could not be read, so the SBOM would miss them: ${listed(catalog.unreadable, (u) => `${u.file} (${u.reason})`)}`;
+  return {
+    status: 'failed',
+    decision: { result: 'fail', reason: message },
+    inputs: records,
+    outputs: [],
+    outputValues: {},
+    summary: [
+      '### generate-sbom',
+      '',
+      'No SBOM written: some files recognised as packages could not be read, and an SBOM without them would hide their vulnerabilities from the scan.',
+      '',
+      ...unreadableTable(catalog.unreadable),
+    ].join('\n'),
+    details: { unreadable: catalog.unreadable },
+    errors: [
+      new FactoryError('SBOM_INCOMPLETE', message, {
+        subject: first?.file ?? 'paths',
+        hint: 'repair or remove the files listed, or set on-unreadable: warn to write the SBOM without them (they stay listed in the evidence)',
+      }),
+    ],
+  };
 }
 
 async function run(options: GenerateSbomOptions, ctx: StageContext): Promise<StageResult> {
@@ -318,8 +395,9 @@ async function run(options: GenerateSbomOptions, ctx: StageContext): Promise<Sta
   const catalog = await catalogInputs(inputs, ctx, records);
   const failure = mismatchFailure(catalog, records);
   if (failure !== undefined) return failure;
-  const counts = countByEcosystem(catalog.components);
-  const total = counts.deb + counts.npm + counts.file;
+  if (catalog.unreadable.length > 0 && options.onUnreadable === 'fail') return incompleteFailure(catalog, records);
+  const counts = countComponents(catalog.components);
+  const total = counts.total;
   if (total === 0) {
     return {
       status: 'failed',
@@ -334,7 +412,8 @@ async function run(options: GenerateSbomOptions, ctx: StageContext): Promise<Sta
     };
   }
   let epoch = options.sourceDateEpoch;
-  const notes = npmNotes(catalog);
+  const notes = [...npmNotes(catalog), ...catalog.notes];
+  for (const u of catalog.unreadable) ctx.logger.warn(`generate-sbom: could not read ${u.file}: ${u.reason}`);
   for (const note of notes) ctx.logger.warn(`generate-sbom: ${note}`);
   if (epoch === undefined) epoch = sourceDateEpoch(ctx.env);
   if (epoch === undefined) notes.push('no source-date-epoch or SOURCE_DATE_EPOCH: metadata.timestamp omitted');
@@ -342,7 +421,6 @@ async function run(options: GenerateSbomOptions, ctx: StageContext): Promise<Sta
   const json = await renderCycloneDxJson(catalog, epoch === undefined ? {} : { timestamp: new Date(epoch * 1000) });
   await writeFileAtomic(options.output, json);
   const output = await describeFile(options.output, 'sbom', ctx.workDir);
-  const declaredOnly = catalog.components.filter((c) => c.properties.some(([n]) => n === 'packaging-factory:deb:declared-only')).length;
   ctx.logger.info(`generate-sbom: wrote ${output.path} with ${total} components`);
   return {
     status: 'passed',
@@ -350,12 +428,15 @@ async function run(options: GenerateSbomOptions, ctx: StageContext): Promise<Sta
     inputs: records,
     outputs: [output],
     outputValues: { sbom: options.output, 'component-count': String(total) },
-    summary: summaryFor(counts, declaredOnly, output, catalog),
+    summary: summaryFor(counts, `CycloneDX 1.6 JSON \`${output.name}\` (sha256 \`${output.sha256}\`)`, catalog, notes),
     details: {
       format: options.format,
       specVersion: '1.6',
       componentCount: total,
-      byEcosystem: { deb: counts.deb - declaredOnly, npm: counts.npm, file: counts.file, declaredDebOnly: declaredOnly },
+      byEcosystem: counts.byEcosystem,
+      declaredOnly: counts.declaredOnly,
+      byLicense: Object.fromEntries([...counts.byLicense.entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))),
+      unreadable: catalog.unreadable,
       validated: true,
       serialNumber: (JSON.parse(json) as { serialNumber?: string }).serialNumber,
       npmProjects: npmDetails(catalog),

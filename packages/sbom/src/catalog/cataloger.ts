@@ -42,6 +42,13 @@ export interface CatalogContext {
   distro?: DistroRelease;
   /** Root of the directory walk this file was found in (absolute), when found by a walk. */
   root?: string;
+  /** A directory the cataloger may create temp files in (removed with the stage's temp dir). */
+  tempDir?: string;
+  /**
+   * Catalogues a directory the cataloger unpacked (an archive's content) with every cataloger, as
+   * if it were an input; what it finds joins the SBOM, named `<this file>:<path inside>`.
+   */
+  catalogNested?: (dir: string) => Promise<void>;
 }
 
 export interface CatalogTarget {

@@ -1,7 +1,7 @@
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { FactoryError, runStage, type RawInputs, type StageOutcome } from '@packaging-factory/core';
-import { scanStage, type ScanReport } from '@packaging-factory/vuln';
+import { scanStage, supportedEcosystems, type ScanReport } from '@packaging-factory/vuln';
 import { makeTestSession, type TestSession } from '../support/context.ts';
 import {
   copyRecords,
@@ -199,14 +199,14 @@ describe('scan stage: fails closed when it cannot decide', () => {
 
   it('refuses an SBOM whose components are all of ecosystems it does not scan, counting them', async () => {
     const { outcome } = await scan([
-      { name: 'requests', version: '2.0.0', purl: 'pkg:pypi/requests@2.0.0' },
-      { name: 'urllib3', version: '1.24.1', purl: 'pkg:pypi/urllib3@1.24.1' },
-      { type: 'file', name: '/usr/lib/python3/dist-packages/requests/__init__.py' },
+      { name: 'plug', version: '1.14.0', purl: 'pkg:hex/plug@1.14.0' },
+      { name: 'phoenix', version: '1.7.0', purl: 'pkg:hex/phoenix@1.7.0' },
+      { type: 'file', name: '/srv/app/lib/plug.ex' },
     ]);
     expect(outcome.exitCode).toBe(2);
     expect(errorCode(outcome)).toBe('SCAN_NOTHING_SCANNED');
     expect(outcome.record.errors[0]?.message).toContain(
-      "none of the SBOM's 3 components could be scanned: 2 skipped (2× unsupported purl type: pypi), 1 file component (package contents)",
+      "none of the SBOM's 3 components could be scanned: 2 skipped (2× unsupported purl type: hex), 1 file component (package contents)",
     );
     expect(outcome.record.errors[0]?.hint).toMatch(/purls with versions/);
   });
@@ -324,7 +324,11 @@ describe('scan stage: what it could not look up', () => {
       { ecosystem: 'npm', records: 10, releases: [] },
     ];
     expect(report?.database.ecosystems).toEqual(covered);
-    expect(report?.tool.ecosystems).toEqual(['npm', 'Debian']);
+    // The scanner orders versions for every ecosystem issue 4 names (and the distributions that share their order).
+    expect(report?.tool.ecosystems).toEqual(supportedEcosystems());
+    expect(report?.tool.ecosystems).toEqual(
+      expect.arrayContaining(['npm', 'Go', 'PyPI', 'Maven', 'NuGet', 'RubyGems', 'crates.io', 'Debian', 'Alpine', 'Red Hat']),
+    );
     expect(outcome.record.details).toMatchObject({ database: { ecosystems: covered } });
     expect(outcome.result?.summary).toContain('12 records (Debian 2, RubyGems 7, npm 10)');
   });
@@ -431,15 +435,15 @@ describe('scan stage: SBOM handling', () => {
       [
         { ...npm('express', '4.0.0'), components: [npm('minimist', '1.2.0')] },
         { name: 'vendored-thing', version: '1.0' },
-        { name: 'requests', version: '2.0.0', purl: 'pkg:pypi/requests@2.0.0' },
-        { name: 'musl', version: '1.2.3', purl: 'pkg:apk/alpine/musl@1.2.3' },
+        { name: 'zlib', version: '1.3', purl: 'pkg:conan/zlib@1.3' },
+        { name: 'plug', version: '1.14.0', purl: 'pkg:hex/plug@1.14.0' },
       ],
       { 'fail-on': 'none' },
     );
     expect(report?.components).toMatchObject({ total: 5, scanned: 2, skipped: 2, unscannable: 1 });
     expect(report?.components.skippedComponents.map((s) => [s.name, s.reason])).toEqual([
-      ['musl', 'unsupported purl type: apk'],
-      ['requests', 'unsupported purl type: pypi'],
+      ['plug', 'unsupported purl type: hex'],
+      ['zlib', 'unsupported purl type: conan'],
     ]);
     expect(report?.components.unscannableComponents.map((s) => [s.name, s.type, s.reason])).toEqual([
       ['vendored-thing', 'library', 'no purl'],
@@ -447,9 +451,9 @@ describe('scan stage: SBOM handling', () => {
     expect(report?.findings.map((f) => f.id)).toEqual(['GHSA-xvch-5gv4-984h', 'GHSA-vh95-rmgr-6w4m']);
   });
 
-  it('rejects a document that is not CycloneDX', async () => {
+  it('rejects a document that is neither CycloneDX nor SPDX 2', async () => {
     const sbom = path.join(session.dir, 'spdx.json');
-    await writeFile(sbom, JSON.stringify({ spdxVersion: 'SPDX-2.3', packages: [] }));
+    await writeFile(sbom, JSON.stringify({ spdxVersion: 'SPDX-3.0', '@graph': [] }));
     const options = scanStage.parse({ sbom, db: EXAMPLE_DB }, { workDir: session.dir, env: {} });
     const outcome = await runStage(scanStage, options, await session.contextFor('scan'));
     expect(errorCode(outcome)).toBe('SCAN_SBOM_INVALID');

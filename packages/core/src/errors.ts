@@ -66,6 +66,8 @@ export const ERROR_CODES = {
   // scan (appended): a purl given to scan does not parse, has no version, or names an ecosystem scan cannot order
   SCAN_PURL_INVALID: 'input',
   SCAN_PURL_UNSUPPORTED: 'input',
+  // formats (appended): a well-formed archive uses a feature this reader does not implement (bzip2 xar data, a code page)
+  ARCHIVE_UNSUPPORTED: 'input',
 } as const satisfies Record<string, ErrorKind>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -1,9 +1,10 @@
 import { parseEcosystem } from './ecosystem.ts';
-import { ecosystemSupport } from './ecosystems.ts';
+import { ecosystemSupport, releaseApplies } from './ecosystems.ts';
 import type { AffectedEntry, OsvDatabase } from './osv-database.ts';
 import { evaluateAffected, fixedVersions } from './osv-range.ts';
 import type { OsvAffected, OsvRecord } from './osv-record.ts';
 import type { PackageQuery } from './sbom-components.ts';
+import type { EcosystemSupport } from './version-comparator.ts';
 
 /** One record that affects a queried package. */
 export interface RecordMatch {
@@ -24,18 +25,22 @@ export interface RecordMatch {
 
 /**
  * The records affecting one package query, per OSV's IsVulnerable. A query with a release matches
- * records scoped to that release and unscoped ones (`Debian` applies to every release); a query
- * without one matches every release. An ecosystem we cannot order versions for matches nothing:
- * callers skip such components before they get here.
+ * records scoped to that release (as the ecosystem defines "same release": `Ubuntu:Pro:22.04:LTS`
+ * applies to 22.04) and unscoped ones (`Debian` applies to every release); a query without one
+ * matches every release. Withdrawn records never match, whatever source loaded them. An ecosystem
+ * we cannot order versions for matches nothing: callers skip such components before they get here.
  */
 export function matchPackage(database: OsvDatabase, query: PackageQuery): RecordMatch[] {
   const support = ecosystemSupport(query.ecosystem);
   if (support === undefined) return [];
   const byId = new Map<string, RecordMatch>();
   for (const lookup of query.lookups) {
-    const candidates = database.lookup(query.ecosystem, lookup.name).filter((entry) => releaseMatches(entry, query.release));
+    const version = canonical(support, lookup.version);
+    const candidates = database
+      .lookup(query.ecosystem, lookup.name)
+      .filter((entry) => typeof entry.record.withdrawn !== 'string' && releaseMatches(support, entry, query.release));
     for (const entry of candidates) {
-      const verdict = evaluateAffected(entry.affected, lookup.version, support);
+      const verdict = evaluateAffected(entry.affected, version, support);
       if (verdict.affected === false) continue;
       const existing = byId.get(entry.record.id);
       if (existing !== undefined) {
@@ -62,16 +67,20 @@ export function matchPackage(database: OsvDatabase, query: PackageQuery): Record
     }
   }
   const matches = [...byId.values()].sort((a, b) => (a.record.id < b.record.id ? -1 : a.record.id > b.record.id ? 1 : 0));
-  for (const match of matches) match.fixed = fixedAbove(match, (a, b) => support.compare(a, b));
+  for (const match of matches) match.fixed = fixedAbove(match, canonical(support, match.version), (a, b) => support.compare(a, b));
   return matches;
 }
 
-function releaseMatches(entry: AffectedEntry, release: string | undefined): boolean {
+function releaseMatches(support: EcosystemSupport, entry: AffectedEntry, release: string | undefined): boolean {
   if (release === undefined || entry.ecosystem.release === undefined) return true;
-  return entry.ecosystem.release === release;
+  return releaseApplies(support, entry.ecosystem.release, release);
 }
 
-function fixedAbove(match: RecordMatch, compare: (a: string, b: string) => number): string[] {
+function canonical(support: EcosystemSupport, version: string): string {
+  return support.canonicalVersion === undefined ? version : support.canonicalVersion(version);
+}
+
+function fixedAbove(match: RecordMatch, version: string, compare: (a: string, b: string) => number): string[] {
   const all = [...new Set(match.affected.flatMap(fixedVersions))];
   const safe = (a: string, b: string): number | undefined => {
     try {
@@ -80,7 +89,7 @@ function fixedAbove(match: RecordMatch, compare: (a: string, b: string) => numbe
       return undefined;
     }
   };
-  const above = all.filter((fixed) => (safe(fixed, match.version) ?? 1) > 0);
+  const above = all.filter((fixed) => (safe(fixed, version) ?? 1) > 0);
   return above.sort((a, b) => safe(a, b) ?? (a < b ? -1 : a > b ? 1 : 0));
 }
 

@@ -1,19 +1,19 @@
 import { readFile } from 'node:fs/promises';
 import { FactoryError } from '@packaging-factory/core';
 import { PackageURL } from 'packageurl-js';
-import { debianRelease } from './debian-release.ts';
+import { queryFromPurl } from './purl-component.ts';
 
 /** A package to look up in the database, derived from one SBOM component's purl. */
 export interface PackageQuery {
-  /** OSV base ecosystem (`npm`, `Debian`). */
+  /** OSV base ecosystem (`npm`, `Debian`, `PyPI`, `Red Hat`). */
   ecosystem: string;
-  /** The release the component belongs to (`12` for Debian 12), when the SBOM says. */
+  /** The release the component belongs to as OSV writes it (`12` for Debian 12, `v3.18`, `22.04:LTS`), when the purl says. */
   release?: string;
   /** Why the release is unknown or how it was read, for the finding. */
   releaseNote?: string;
   /** The component's version. */
   version: string;
-  /** Name and version pairs to look up: the package, and for a Debian binary its source package too. */
+  /** Name and version pairs to look up: the package, and for a distribution binary its source package too. */
   lookups: { name: string; version: string }[];
 }
 
@@ -77,10 +77,10 @@ interface CdxComponent {
 }
 
 /**
- * Reads a CycloneDX JSON SBOM and turns each component (nested `components` included) into a query.
- * Nothing is silently dropped: package components without a purl or version are listed as
- * unscannable, declared-only dependencies separately, and purls we cannot parse or of an ecosystem
- * we do not scan yet as skipped.
+ * Reads a CycloneDX JSON or SPDX 2.x JSON SBOM and turns each component (CycloneDX nested
+ * `components` included; SPDX `packages`) into a query. Nothing is silently dropped: package
+ * components without a purl or version are listed as unscannable, declared-only dependencies
+ * separately, and purls we cannot parse or of an ecosystem we do not scan as skipped.
  */
 export async function readSbomComponents(file: string): Promise<SbomComponents> {
   let text: string;
@@ -99,11 +99,20 @@ export async function readSbomComponents(file: string): Promise<SbomComponents> 
   } catch (error) {
     throw new FactoryError('SCAN_SBOM_INVALID', `SBOM ${file} is not valid JSON`, { cause: error, subject: 'sbom' });
   }
+  if (typeof document === 'object' && document !== null) {
+    const spdxVersion = (document as Record<string, unknown>)['spdxVersion'];
+    if (typeof spdxVersion === 'string' && spdxVersion.startsWith('SPDX-2.'))
+      return readSpdxPackages(file, document as Record<string, unknown>);
+  }
   if (typeof document !== 'object' || document === null || (document as Record<string, unknown>)['bomFormat'] !== 'CycloneDX') {
-    throw new FactoryError('SCAN_SBOM_INVALID', `SBOM ${file} is not a CycloneDX JSON document (bomFormat must be "CycloneDX")`, {
-      subject: 'sbom',
-      hint: 'scan reads CycloneDX JSON; convert SPDX documents or generate CycloneDX with generate-sbom',
-    });
+    throw new FactoryError(
+      'SCAN_SBOM_INVALID',
+      `SBOM ${file} is neither a CycloneDX JSON document (bomFormat "CycloneDX") nor an SPDX 2.x JSON document (spdxVersion "SPDX-2.x")`,
+      {
+        subject: 'sbom',
+        hint: 'scan reads CycloneDX JSON and SPDX 2.x JSON; generate one with generate-sbom',
+      },
+    );
   }
   const components = (document as Record<string, unknown>)['components'];
   if (components !== undefined && !Array.isArray(components)) {
@@ -130,6 +139,60 @@ export async function readSbomComponents(file: string): Promise<SbomComponents> 
   };
   visit((components as unknown[] | undefined) ?? [], 'components');
   return result;
+}
+
+interface SpdxPackage {
+  SPDXID?: unknown;
+  name?: unknown;
+  versionInfo?: unknown;
+  primaryPackagePurpose?: unknown;
+  externalRefs?: unknown;
+}
+
+/**
+ * SPDX 2.x JSON: each `packages[]` entry is a component, identified by its `externalRefs` of
+ * referenceType `purl` (SPDX 2.3 Annex F, category PACKAGE-MANAGER; 2.2 spelled it PACKAGE_MANAGER)
+ * and versioned by `versionInfo`. `primaryPackagePurpose` (2.3) maps to the CycloneDX type; packages
+ * without one are taken as libraries, like most SPDX producers mean them.
+ */
+function readSpdxPackages(file: string, document: Record<string, unknown>): SbomComponents {
+  const packages = document['packages'];
+  if (packages !== undefined && !Array.isArray(packages)) {
+    throw new FactoryError('SCAN_SBOM_INVALID', `SBOM ${file}: "packages" must be an array`, { subject: 'sbom' });
+  }
+  const result: SbomComponents = { total: 0, files: 0, scannable: [], skipped: [], unscannable: [], declaredOnly: [] };
+  ((packages as unknown[] | undefined) ?? []).forEach((item, index) => {
+    const where = `packages[${index}]`;
+    if (typeof item !== 'object' || item === null) {
+      throw new FactoryError('SCAN_SBOM_INVALID', `SBOM ${file}: ${where} is not an object`, { subject: 'sbom' });
+    }
+    const pkg = item as SpdxPackage;
+    result.total++;
+    const purpose = text(pkg.primaryPackagePurpose)?.toLowerCase();
+    const component: CdxComponent = { type: purpose === undefined || purpose === 'install' ? 'library' : purpose };
+    if (pkg.SPDXID !== undefined) component['bom-ref'] = pkg.SPDXID;
+    if (pkg.name !== undefined) component.name = pkg.name;
+    if (text(pkg.versionInfo) !== undefined && pkg.versionInfo !== 'NOASSERTION') component.version = pkg.versionInfo;
+    const purl = spdxPurl(pkg.externalRefs);
+    if (purl !== undefined) component.purl = purl;
+    if (component.type === 'file' && component.purl === undefined) result.files++;
+    else classify(component, where, result);
+  });
+  return result;
+}
+
+function spdxPurl(refs: unknown): string | undefined {
+  if (!Array.isArray(refs)) return undefined;
+  for (const ref of refs as unknown[]) {
+    if (typeof ref !== 'object' || ref === null) continue;
+    const r = ref as Record<string, unknown>;
+    const category = text(r['referenceCategory'])?.replace('_', '-');
+    if (category === 'PACKAGE-MANAGER' && r['referenceType'] === 'purl') {
+      const locator = text(r['referenceLocator']);
+      if (locator !== undefined) return locator;
+    }
+  }
+  return undefined;
 }
 
 function text(value: unknown): string | undefined {
@@ -161,7 +224,7 @@ function classify(component: CdxComponent, where: string, result: SbomComponents
     unidentified(component, { ...base, reason: 'no version in purl or component' }, result);
     return;
   }
-  const query = queryFor(purl, purlVersion, component);
+  const query = queryFromPurl(purl, purlVersion, hintsOf(component));
   if (typeof query === 'string') {
     result.skipped.push({ ...base, reason: query });
     return;
@@ -199,44 +262,10 @@ function isDeclaredOnly(component: CdxComponent): boolean {
   );
 }
 
-/** The query for a parsed purl, or the reason it cannot be scanned. */
-function queryFor(purl: PackageURL, version: string, component: CdxComponent): PackageQuery | string {
-  if (purl.type === 'npm') {
-    // The purl spec lowercases npm names, but the registry (and OSV) keep legacy mixed-case names
-    // such as `JSONStream`: take the component's own spelling when it is the same name ignoring case.
-    const purlName = purl.namespace ? `${purl.namespace}/${purl.name}` : purl.name;
-    const group = text(component.group);
-    const ownName = text(component.name);
-    const cdxName = ownName === undefined ? undefined : group !== undefined ? `${group}/${ownName}` : ownName;
-    const name = cdxName !== undefined && cdxName.toLowerCase() === purlName.toLowerCase() ? cdxName : purlName;
-    return { ecosystem: 'npm', version, lookups: [{ name, version }] };
-  }
-  if (purl.type === 'deb') {
-    if (purl.namespace?.toLowerCase() !== 'debian')
-      return `unsupported purl type: deb/${purl.namespace ?? ''} (only Debian is scanned so far)`;
-    const lookups = [{ name: purl.name, version }];
-    // Debian advisories name source packages. The purl's `upstream` qualifier names the binary's
-    // source (`name` or `name@version`; the versions differ for binNMUs): look that up too.
-    const upstream = purl.qualifiers?.['upstream'];
-    if (upstream !== undefined && upstream !== '') {
-      const at = upstream.indexOf('@');
-      const source = at >= 0 ? upstream.slice(0, at) : upstream;
-      const sourceVersion = at >= 0 && upstream.slice(at + 1) !== '' ? upstream.slice(at + 1) : version;
-      if (source !== '' && (source !== purl.name || sourceVersion !== version)) lookups.push({ name: source, version: sourceVersion });
-    }
-    const distro = purl.qualifiers?.['distro'];
-    return { ecosystem: 'Debian', version, lookups, ...releaseOf(distro) };
-  }
-  return `unsupported purl type: ${purl.type}`;
-}
-
-function releaseOf(distro: string | undefined): Pick<PackageQuery, 'release' | 'releaseNote'> {
-  if (distro === undefined || distro === '') {
-    return { releaseNote: 'no distro qualifier in the purl: matched Debian advisories of every release' };
-  }
-  const release = debianRelease(distro);
-  if (release === undefined) {
-    return { releaseNote: `distro qualifier '${distro}' names no known Debian release: matched Debian advisories of every release` };
-  }
-  return { release };
+/** The CycloneDX name (`group/name` for scoped npm packages), for the registry's own spelling of npm names. */
+function hintsOf(component: CdxComponent): { name?: string } {
+  const group = text(component.group);
+  const own = text(component.name);
+  if (own === undefined) return {};
+  return { name: group !== undefined ? `${group}/${own}` : own };
 }

@@ -4,7 +4,7 @@ import type { SbomComponent, SbomComponents } from './sbom-components.ts';
 
 /** Whether the database can answer for the components of one ecosystem the SBOM lists. */
 export interface EcosystemCoverage {
-  /** OSV base ecosystem (`npm`, `Debian`). */
+  /** OSV base ecosystem (`npm`, `Debian`, `PyPI`...). */
   ecosystem: string;
   /** Distinct components of this ecosystem that were looked up. */
   components: number;
@@ -51,7 +51,7 @@ export function undecidedReasons(components: SbomComponents, scanned: number, co
       hint:
         components.total === 0
           ? 'scan the SBOM generate-sbom wrote for the package; a scan of no components cannot show it is free of known vulnerabilities'
-          : 'scan an SBOM whose components carry npm or Debian purls with versions (pkg:npm/name@version, pkg:deb/debian/name@version)',
+          : 'scan an SBOM whose components carry purls with versions of a scanned type (npm, pypi, maven, golang, nuget, gem, cargo, deb, rpm, apk), e.g. pkg:pypi/requests@2.19.0',
     });
   }
   for (const entry of coverage) {

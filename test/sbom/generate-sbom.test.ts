@@ -65,10 +65,21 @@ describe('generate-sbom inputs and failures', () => {
     expect(options).toEqual({
       paths: ['a.deb', 'locks/*.json'],
       format: 'cyclonedx-json',
-      output: '/w/factory-out/sbom.cdx.json',
+      cyclonedxOutput: '/w/factory-out/sbom.cdx.json',
+      cyclonedxVersion: '1.6',
       onUnreadable: 'fail',
     });
-    expect(() => generateSbomStage.parse({ paths: 'a', format: 'spdx-json' }, { workDir: '/w', env: {} })).toThrow(/format/);
+    const parse = (raw: RawInputs): unknown => generateSbomStage.parse({ paths: 'a', ...raw }, { workDir: '/w', env: {} });
+    expect(parse({ format: 'spdx-json' })).toMatchObject({ spdxOutput: '/w/factory-out/sbom.spdx.json' });
+    expect(parse({ format: 'spdx-json', output: 'x.json' })).toMatchObject({ spdxOutput: '/w/x.json' });
+    expect(parse({ format: 'both', output: 'o/app.cdx.json' })).toMatchObject({
+      cyclonedxOutput: '/w/o/app.cdx.json',
+      spdxOutput: '/w/o/app.spdx.json',
+    });
+    expect(() => parse({ format: 'both', output: 'a.json', 'spdx-output': 'a.json' })).toThrow(/same file/);
+    expect(() => parse({ 'spdx-output': 'a.json' })).toThrow(/only used with format: both/);
+    expect(() => parse({ format: 'xml' })).toThrow(/format/);
+    expect(() => parse({ 'cyclonedx-version': '1.4' })).toThrow(/cyclonedx-version/);
     expect(() => generateSbomStage.parse({}, { workDir: '/w', env: {} })).toThrow(FactoryError);
   });
 

@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { describeError, exitCodeFor, FactoryError, isFactoryError } from '@packaging-factory/core';
 import { findCommand, STAGE_COMMANDS } from './commands.ts';
 import { runPipeline } from './run-pipeline.ts';
+import { runSbomValidate } from './sbom-validate.ts';
 import { runStageCommand, type CliIo } from './stage-command.ts';
 
 export const FACTORY_VERSION = '0.1.0';
@@ -17,6 +18,7 @@ function usage(): string {
     const alias = c.aliases.length > 0 ? ` (alias: ${c.aliases.join(', ')})` : '';
     lines.push(`  factory ${c.name} ...${alias}`.padEnd(46) + c.definition.title);
   }
+  lines.push(`  factory sbom validate FILE...`.padEnd(46) + 'Check CycloneDX / SPDX documents against their schemas');
   lines.push('', "Each stage command's flags are the inputs of the GitHub Action of the same name; 'factory <command> --help' lists them.");
   lines.push(
     'Exit codes: 0 passed, 1 a gate failed (blocking vulnerability, failed verification or install test), 2 usage or input error.',
@@ -66,6 +68,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         io,
       );
     }
+    if ((command === 'sbom' || command === 'generate-sbom') && rest[0] === 'validate') return await runSbomValidate(rest.slice(1), io);
     const stage = findCommand(command);
     if (stage === undefined) {
       io.err(`factory: unknown command '${command}'\n`);

@@ -70,7 +70,8 @@ export async function runPipeline(options: RunOptions, io: CliIo): Promise<numbe
     io.err(`▶ [${index + 1}/${stages.length}] ${stage}`);
     const command = STAGE_COMMANDS.find((c) => c.name === stage);
     if (command === undefined) throw new Error(`bug: no command for ${stage}`);
-    const raw = { ...rawInputsFor(stage, config.stages[stage], baseDir), ...wireStage(stage, state) };
+    const configured = rawInputsFor(stage, config.stages[stage], baseDir);
+    const raw = { ...configured, ...wireStage(stage, state, configured) };
     if (stage === 'publish') {
       // The CLI publishes into a local immutable release directory unless the pipeline says otherwise;
       // a relative dir: target is relative to the pipeline file, like every other path in it.

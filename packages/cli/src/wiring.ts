@@ -19,29 +19,34 @@ export interface PipelineState {
 const lines = (value: string | undefined): string[] => (value ?? '').split('\n').filter((l) => l.trim() !== '');
 
 /** The inputs a stage gets from the run itself: output locations and earlier stages' outputs. */
-export function wireStage(stage: PipelineStage, state: PipelineState): Record<string, string> {
+export function wireStage(stage: PipelineStage, state: PipelineState, configured: Record<string, string> = {}): Record<string, string> {
   const out = (...parts: string[]): string => path.join(state.outDir, ...parts);
   const o = state.outputs;
   const pkg = o['build-package']?.['package'] ?? '';
   const sbom = o['generate-sbom']?.['sbom'] ?? '';
+  // With format both, the SPDX document travels with the CycloneDX one (signed, attested, published).
+  const spdx = o['generate-sbom']?.['spdx'] ?? '';
+  const sboms = [...new Set([sbom, spdx].filter(Boolean))];
   switch (stage) {
     case 'build-package':
       return { 'output-dir': out('packages') };
     case 'generate-sbom':
+      if (configured['format'] === 'spdx-json') return { paths: pkg, output: out('sbom.spdx.json') };
+      if (configured['format'] === 'both') return { paths: pkg, output: out('sbom.cdx.json'), 'spdx-output': out('sbom.spdx.json') };
       return { paths: pkg, output: out('sbom.cdx.json') };
     case 'scan':
       return { sbom, output: out('scan-report.json') };
     case 'sign':
       // The package and its SBOM are the release's artifacts; each gets a Sigstore bundle.
-      return { files: [pkg, sbom].filter(Boolean).join('\n'), 'output-dir': out('signatures') };
+      return { files: [pkg, ...sboms].filter(Boolean).join('\n'), 'output-dir': out('signatures') };
     case 'test-install':
       return { package: pkg, 'output-dir': out('install-test') };
     case 'attest-provenance':
-      return { subjects: [pkg, sbom].filter(Boolean).join('\n'), 'output-dir': out('attestations') };
+      return { subjects: [pkg, ...sboms].filter(Boolean).join('\n'), 'output-dir': out('attestations') };
     case 'publish': {
       const files = [
         pkg,
-        sbom,
+        ...sboms,
         o.scan?.['report'],
         ...lines(o.sign?.['bundles']),
         o.sign?.['public-key'],

@@ -68,6 +68,12 @@ export const ERROR_CODES = {
   SCAN_PURL_UNSUPPORTED: 'input',
   // formats (appended): a well-formed archive uses a feature this reader does not implement (bzip2 xar data, a code page)
   ARCHIVE_UNSUPPORTED: 'input',
+  // scan (appended): the policy, exceptions and VEX files, and the ClamAV step
+  SCAN_POLICY_INVALID: 'input',
+  SCAN_EXCEPTIONS_INVALID: 'input',
+  SCAN_VEX_INVALID: 'input',
+  SCAN_MALWARE_DB_UNAVAILABLE: 'input',
+  SCAN_MALWARE_FOUND: 'gate',
 } as const satisfies Record<string, ErrorKind>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

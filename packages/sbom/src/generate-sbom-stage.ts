@@ -16,19 +16,25 @@ import {
 import { catalogDeb, linkDebDependencies, type DebCatalog } from './catalog/deb-cataloger.ts';
 import type { NpmLockMismatch, NpmPackageAt, NpmProjectReport } from './catalog/npm-installed-cataloger.ts';
 import { mergeComponents, type SbomCatalog, type SbomComponent, type SbomSource } from './catalog/sbom-component.ts';
-import { CYCLONEDX_LIBRARY, renderCycloneDxJson } from './cyclonedx/cyclonedx-json.ts';
+import { CYCLONEDX_LIBRARY, CYCLONEDX_SPEC_VERSIONS, renderCycloneDxJson, type CycloneDxSpecVersion } from './cyclonedx/cyclonedx-json.ts';
+import { renderSpdxJson } from './spdx/spdx-json.ts';
+import { findDistroRelease } from './catalog/linux/index.ts';
 import { CATALOGERS } from './catalog/registry.ts';
 import { cell, countComponents, countTables, unreadableTable, type ComponentCounts } from './sbom-summary.ts';
 import { expandSbomInputs, type FoundInput } from './sbom-inputs.ts';
 
-export const SBOM_FORMATS = ['cyclonedx-json'] as const;
+export const SBOM_FORMATS = ['cyclonedx-json', 'spdx-json', 'both'] as const;
 export type SbomFormat = (typeof SBOM_FORMATS)[number];
 
 export interface GenerateSbomOptions {
   /** Files, directories or glob patterns, as given (resolved against the working directory at run time). */
   paths: string[];
   format: SbomFormat;
-  output: string;
+  /** CycloneDX path (formats cyclonedx-json and both), absolute. */
+  cyclonedxOutput?: string;
+  /** SPDX path (formats spdx-json and both), absolute. */
+  spdxOutput?: string;
+  cyclonedxVersion: CycloneDxSpecVersion;
   sourceDateEpoch?: number;
   /** What a file the catalogers matched but could not read does: fail the stage (default) or be listed. */
   onUnreadable: 'fail' | 'warn';
@@ -41,8 +47,28 @@ const INPUTS = {
     kind: 'paths',
     required: true,
   },
-  format: { description: 'SBOM format to write.', kind: 'choice', default: 'cyclonedx-json', choices: SBOM_FORMATS },
-  output: { description: 'Path of the SBOM file to write.', kind: 'path', default: 'factory-out/sbom.cdx.json' },
+  format: {
+    description:
+      'SBOM format to write: CycloneDX JSON, SPDX 2.3 JSON, or both (each validated against its schema before anything is written).',
+    kind: 'choice',
+    default: 'cyclonedx-json',
+    choices: SBOM_FORMATS,
+  },
+  output: {
+    description:
+      'Path of the SBOM to write (the CycloneDX one when format is both). Default: factory-out/sbom.cdx.json, or factory-out/sbom.spdx.json for spdx-json.',
+    kind: 'path',
+  },
+  'spdx-output': {
+    description: 'Path of the SPDX SBOM when format is both. Default: the output path with .spdx.json in place of .cdx.json.',
+    kind: 'path',
+  },
+  'cyclonedx-version': {
+    description: 'CycloneDX specification version to write: 1.6, or 1.5 for consumers that do not read 1.6 yet.',
+    kind: 'choice',
+    default: '1.6',
+    choices: CYCLONEDX_SPEC_VERSIONS,
+  },
   'on-unreadable': {
     description:
       'What a file found in a directory walk that a cataloger recognised but could not read does: fail (the SBOM would miss it, so the scan could not see it) or warn (listed in the summary and evidence).',
@@ -61,9 +87,29 @@ function parse(raw: RawInputs, ctx: { workDir: string; env: NodeJS.ProcessEnv })
   const options: GenerateSbomOptions = {
     paths: reader.requiredList('paths'),
     format: reader.choice<SbomFormat>('format'),
-    output: reader.path('output'),
+    cyclonedxVersion: reader.choice<CycloneDxSpecVersion>('cyclonedx-version'),
     onUnreadable: reader.choice<'fail' | 'warn'>('on-unreadable'),
   };
+  const output = reader.optionalPath('output');
+  const spdxOutput = reader.optionalPath('spdx-output');
+  if (options.format === 'spdx-json') {
+    if (spdxOutput !== undefined) {
+      throw new FactoryError('INPUT_INVALID', "input 'spdx-output' is only used with format: both; with spdx-json, set 'output'", {
+        subject: 'spdx-output',
+      });
+    }
+    options.spdxOutput = output ?? path.resolve(ctx.workDir, 'factory-out/sbom.spdx.json');
+  } else {
+    options.cyclonedxOutput = output ?? path.resolve(ctx.workDir, 'factory-out/sbom.cdx.json');
+    if (options.format === 'both') {
+      options.spdxOutput = spdxOutput ?? options.cyclonedxOutput.replace(/(\.cdx)?\.json$/, '') + '.spdx.json';
+      if (options.spdxOutput === options.cyclonedxOutput) {
+        throw new FactoryError('INPUT_INVALID', "inputs 'output' and 'spdx-output' name the same file", { subject: 'spdx-output' });
+      }
+    } else if (spdxOutput !== undefined) {
+      throw new FactoryError('INPUT_INVALID', "input 'spdx-output' is only used with format: both", { subject: 'spdx-output' });
+    }
+  }
   const epoch = reader.optional('source-date-epoch');
   if (epoch !== undefined) {
     if (!/^\d+$/.test(epoch)) {
@@ -155,7 +201,7 @@ async function catalogLevel(
               acc.unreadable.push({ file: shown, reason: `archives nested deeper than ${MAX_NESTING} levels are not opened` });
               return;
             }
-            const found = await expandSbomInputs([dir], dir, CATALOGERS);
+            const found = await expandSbomInputs([dir], dir, CATALOGERS, { distroOf: findDistroRelease });
             await catalogLevel(acc, found, ctx, {
               shownOf: (file) => `${shown}:${path.relative(dir, file).split(path.sep).join('/')}`,
               depth: level.depth + 1,
@@ -374,7 +420,7 @@ function incompleteFailure(catalog: CataloguedInputs, records: FileRecord[]): St
 }
 
 async function run(options: GenerateSbomOptions, ctx: StageContext): Promise<StageResult> {
-  const inputs = await expandSbomInputs(options.paths, ctx.workDir, CATALOGERS);
+  const inputs = await expandSbomInputs(options.paths, ctx.workDir, CATALOGERS, { distroOf: findDistroRelease });
   if (inputs.length === 0) {
     return {
       status: 'failed',
@@ -416,29 +462,65 @@ async function run(options: GenerateSbomOptions, ctx: StageContext): Promise<Sta
   for (const u of catalog.unreadable) ctx.logger.warn(`generate-sbom: could not read ${u.file}: ${u.reason}`);
   for (const note of notes) ctx.logger.warn(`generate-sbom: ${note}`);
   if (epoch === undefined) epoch = sourceDateEpoch(ctx.env);
-  if (epoch === undefined) notes.push('no source-date-epoch or SOURCE_DATE_EPOCH: metadata.timestamp omitted');
-  ctx.exec.recordTool(CYCLONEDX_LIBRARY);
-  const json = await renderCycloneDxJson(catalog, epoch === undefined ? {} : { timestamp: new Date(epoch * 1000) });
-  await writeFileAtomic(options.output, json);
-  const output = await describeFile(options.output, 'sbom', ctx.workDir);
-  ctx.logger.info(`generate-sbom: wrote ${output.path} with ${total} components`);
+  if (epoch === undefined && options.cyclonedxOutput !== undefined)
+    notes.push('no source-date-epoch or SOURCE_DATE_EPOCH: metadata.timestamp omitted');
+  const timestamp = epoch === undefined ? undefined : new Date(epoch * 1000);
+  // Both documents are rendered and validated before either is written: no half-written pair.
+  const documents: { path: string; text: string; label: string }[] = [];
+  let serialNumber: string | undefined;
+  let documentNamespace: string | undefined;
+  if (options.cyclonedxOutput !== undefined) {
+    ctx.exec.recordTool(CYCLONEDX_LIBRARY);
+    const text = await renderCycloneDxJson(catalog, {
+      specVersion: options.cyclonedxVersion,
+      ...(timestamp === undefined ? {} : { timestamp }),
+    });
+    serialNumber = (JSON.parse(text) as { serialNumber?: string }).serialNumber;
+    documents.push({ path: options.cyclonedxOutput, text, label: `CycloneDX ${options.cyclonedxVersion} JSON` });
+  }
+  if (options.spdxOutput !== undefined) {
+    if (timestamp === undefined)
+      notes.push('SPDX requires creationInfo.created: without an epoch it is 1970-01-01T00:00:00Z, so the document stays reproducible');
+    const text = await renderSpdxJson(catalog, timestamp === undefined ? {} : { timestamp });
+    documentNamespace = (JSON.parse(text) as { documentNamespace?: string }).documentNamespace;
+    documents.push({ path: options.spdxOutput, text, label: 'SPDX 2.3 JSON' });
+  }
+  const outputs: FileRecord[] = [];
+  for (const document of documents) {
+    await writeFileAtomic(document.path, document.text);
+    const record = await describeFile(document.path, 'sbom', ctx.workDir);
+    outputs.push(record);
+    ctx.logger.info(`generate-sbom: wrote ${record.path} (${document.label}) with ${total} components`);
+  }
+  const written = documents
+    .map((d, i) => `${d.label} \`${outputs[i]?.name ?? ''}\` (sha256 \`${outputs[i]?.sha256 ?? ''}\`)`)
+    .join(' and ');
+  const primary = options.cyclonedxOutput ?? options.spdxOutput ?? '';
   return {
     status: 'passed',
-    decision: { result: 'pass', reason: `${total} components from ${inputs.length} input(s), valid CycloneDX 1.6` },
+    decision: {
+      result: 'pass',
+      reason: `${total} components from ${inputs.length} input(s), schema-valid ${documents.map((d) => d.label).join(' and ')}`,
+    },
     inputs: records,
-    outputs: [output],
-    outputValues: { sbom: options.output, 'component-count': String(total) },
-    summary: summaryFor(counts, `CycloneDX 1.6 JSON \`${output.name}\` (sha256 \`${output.sha256}\`)`, catalog, notes),
+    outputs,
+    outputValues: {
+      sbom: primary,
+      cyclonedx: options.cyclonedxOutput ?? '',
+      spdx: options.spdxOutput ?? '',
+      'component-count': String(total),
+    },
+    summary: summaryFor(counts, written, catalog, notes),
     details: {
       format: options.format,
-      specVersion: '1.6',
+      ...(options.cyclonedxOutput === undefined ? {} : { specVersion: options.cyclonedxVersion, serialNumber }),
+      ...(options.spdxOutput === undefined ? {} : { spdxVersion: 'SPDX-2.3', documentNamespace }),
       componentCount: total,
       byEcosystem: counts.byEcosystem,
       declaredOnly: counts.declaredOnly,
       byLicense: Object.fromEntries([...counts.byLicense.entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))),
       unreadable: catalog.unreadable,
       validated: true,
-      serialNumber: (JSON.parse(json) as { serialNumber?: string }).serialNumber,
       npmProjects: npmDetails(catalog),
     },
     notes,
@@ -446,17 +528,19 @@ async function run(options: GenerateSbomOptions, ctx: StageContext): Promise<Sta
 }
 
 /**
- * The generate-sbom stage: catalogues .deb packages and npm lockfiles into a validated CycloneDX 1.6 SBOM.
+ * The generate-sbom stage: catalogues packages, lockfiles and package databases into validated CycloneDX and/or SPDX SBOMs.
  * Fails SBOM_LOCKFILE_MISMATCH when a .deb's installed npm packages contradict the lockfile it ships.
  */
 export const generateSbomStage: StageDefinition<GenerateSbomOptions> = {
   name: 'generate-sbom',
   title: 'Generate SBOM',
   description:
-    'Catalogues .deb packages (control data, files, the npm packages installed under node_modules, checked against their lockfiles) and npm lockfiles into a validated, reproducible CycloneDX 1.6 SBOM.',
+    'Catalogues packages (deb, rpm, apk, npm, Python, APK, MSI, MSIX, .intunewin, macOS pkg), lockfiles, package databases and root filesystems into a schema-validated, reproducible CycloneDX 1.6/1.5 and/or SPDX 2.3 SBOM.',
   inputs: INPUTS,
   outputs: {
-    sbom: { description: 'Path of the SBOM file written.' },
+    sbom: { description: 'Path of the SBOM written (the CycloneDX one when format is both): what the scan stage reads.' },
+    cyclonedx: { description: 'Path of the CycloneDX SBOM, empty when none was written.' },
+    spdx: { description: 'Path of the SPDX 2.3 SBOM, empty when none was written.' },
     'component-count': { description: 'Number of components in the SBOM (packages and files).' },
   },
   positional: 'paths',

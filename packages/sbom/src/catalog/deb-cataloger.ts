@@ -2,6 +2,7 @@ import path from 'node:path';
 import { PackageURL } from 'packageurl-js';
 import { digestFile, type ExecRunner } from '@packaging-factory/core';
 import {
+  debCopyrightLicenses,
   formatDebRelations,
   readDebControl,
   scanDebData,
@@ -167,7 +168,10 @@ function groupByProject(
  */
 export async function catalogDeb(file: string, exec: ExecRunner, displayName = path.basename(file)): Promise<DebCatalog> {
   const control = await readDebControl(file, exec);
-  const scan = await scanDebData(file, exec, (p) => isProjectLockfile(p) || isInstalledNpmManifest(p));
+  // Debian policy §12.5: the copyright file lives at /usr/share/doc/<package>/copyright; when it
+  // is machine-readable (DEP-5) its License: fields are the package's declared licenses.
+  const copyrightPath = `/usr/share/doc/${control.package}/copyright`;
+  const scan = await scanDebData(file, exec, (p) => p === copyrightPath || isProjectLockfile(p) || isInstalledNpmManifest(p));
   const vendor = debVendor(control);
   const purl = debPurl(vendor, control.package, control.version, control.architecture, control.source);
   const pkg = newComponent({
@@ -180,6 +184,8 @@ export async function catalogDeb(file: string, exec: ExecRunner, displayName = p
     scope: 'required',
   });
   pkg.hashes.set('SHA-256', await digestFile(file));
+  const copyright = scan.captured.get(copyrightPath);
+  if (copyright !== undefined) pkg.licenses.push(...debCopyrightLicenses(copyright.toString('utf8')));
   if (control.description !== undefined) pkg.description = control.description.synopsis;
   if (control.maintainer !== undefined) pkg.supplier = parseContact(control.maintainer);
   if (control.homepage !== undefined && /^https?:\/\//.test(control.homepage))

@@ -1,31 +1,40 @@
-import { readdir, readFile, stat } from 'node:fs/promises';
-import path from 'node:path';
 import { digestBytes, FactoryError, type Logger } from '@packaging-factory/core';
+import { addMemoryRecord, loadRecords, type DatabaseSourceFile, type LoadOptions } from './database/database-loader.ts';
+import { RecordStore, RecordTable } from './database/record-store.ts';
 import { parseEcosystem, type EcosystemName } from './ecosystem.ts';
 import { ecosystemSupport } from './ecosystems.ts';
 import type { OsvAffected, OsvRecord } from './osv-record.ts';
-import { validateOsvRecord } from './osv-schema-validator.ts';
 
 /** Facts about a loaded database, enough to repeat a scan against the same data. */
 export interface OsvDatabaseInfo {
-  /** The directory, absolute. */
+  /** The directory or archive, absolute (for the OSV API: its base URL). */
   path: string;
-  /** `*.json` files read. */
+  /** Records read: `.json` files and ZIP entries (for the OSV API: records fetched). */
   files: number;
-  /** Bytes read from those files. */
+  /** Bytes of those records as the source holds them (inflated for ZIP entries). */
   bytes: number;
   /** Records in use (withdrawn and superseded duplicates excluded). */
   records: number;
   /** Records skipped because they carry `withdrawn`. */
   withdrawn: number;
-  /** Records whose id appeared in another file too; the newest `modified` was kept. */
+  /** Records whose id appeared more than once; the newest `modified` was kept. */
   duplicates: number;
-  /** sha256 over the sorted `id\tmodified\tfile-sha256` lines of every file read. */
+  /**
+   * sha256 over the sorted `id\tmodified\tsha256` lines of every record read, the last field being
+   * the sha256 of the record's bytes: the same records give the same digest in any layout (one
+   * directory, per-ecosystem folders, all.zip dumps).
+   */
   sha256: string;
   /** The newest `modified` of any record: the data's point in time. */
   snapshot: string;
   /** Schema vocabulary warnings (new id prefixes or ecosystems), one line per record. */
   warnings: string[];
+  /** What the records were read from; absent for databases built in memory. */
+  kind?: 'directory' | 'zip' | 'osv-api' | 'memory';
+  /** The archives and directories read (see databaseProvenance). */
+  sources?: DatabaseSourceFile[];
+  /** When records are checked against the full OSV schema (see RecordValidation). */
+  validation?: RecordStore['validation'];
 }
 
 /** How much of one base ecosystem a database holds. */
@@ -45,63 +54,123 @@ export interface AffectedEntry {
   ecosystem: EcosystemName;
 }
 
-interface LoadedFile {
-  file: string;
-  record: OsvRecord;
+/** One record's identity in the database digest. */
+export interface RecordDigest {
+  id: string;
+  modified: string;
   sha256: string;
-  bytes: number;
-  warnings: string[];
 }
 
-const READ_CONCURRENCY = 32;
-
-/** An OSV database loaded from a directory, indexed by (base ecosystem, normalised package name). */
+/**
+ * An OSV database indexed by (base ecosystem, normalised package name). Only the index stays in
+ * memory: a record is parsed (and, by default, validated against the full schema) the first time a
+ * lookup names its package, then kept. For 200,000 records that is the difference between about
+ * 1.1 GB of parsed objects and the compressed dumps plus an index (bench/scan).
+ */
 export class OsvDatabase {
-  private readonly index = new Map<string, AffectedEntry[]>();
-  private readonly byId = new Map<string, OsvRecord>();
-  private readonly recordsByEcosystem = new Map<string, { ids: Set<string>; releases: Set<string> }>();
+  private readonly store: RecordStore;
+  private readonly index = new Map<string, number[]>();
+  private readonly byId = new Map<string, number>();
+  private readonly entries = new Map<string, AffectedEntry[]>();
+  private readonly recordsByEcosystem = new Map<string, { count: number; releases: Set<string> }>();
 
+  /**
+   * `records`: parsed records (all in use), or the store of a loaded database with the indices of
+   * the records in use.
+   */
   constructor(
     readonly info: OsvDatabaseInfo,
-    records: readonly OsvRecord[],
+    records: readonly OsvRecord[] | { store: RecordStore; inUse: readonly number[] },
   ) {
-    for (const record of records) {
-      this.byId.set(record.id, record);
-      for (const affected of record.affected ?? []) {
-        if (affected.package === undefined) continue;
-        const ecosystem = parseEcosystem(affected.package.ecosystem);
-        const key = indexKey(ecosystem.base, affected.package.name);
-        const entries = this.index.get(key) ?? [];
-        entries.push({ record, affected, ecosystem });
-        this.index.set(key, entries);
-        const counted = this.recordsByEcosystem.get(ecosystem.base) ?? { ids: new Set<string>(), releases: new Set<string>() };
-        counted.ids.add(record.id);
+    let inUse: readonly number[];
+    if (Array.isArray(records)) {
+      const table = new RecordTable();
+      inUse = (records as readonly OsvRecord[]).map((record) => addMemoryRecord(table, record, record.id));
+      this.store = new RecordStore(table, [], 'on-use', info.warnings, info.path);
+    } else {
+      ({ store: this.store, inUse } = records as { store: RecordStore; inUse: readonly number[] });
+    }
+    const table = this.store.table;
+    for (const index of inUse) {
+      this.byId.set(table.ids[index]!, index);
+      const bases = new Set<string>();
+      const keys = new Set<string>();
+      for (const pkg of table.packagesOf(index)) {
+        const ecosystem = parseEcosystem(pkg.ecosystem);
+        keys.add(indexKey(ecosystem.base, pkg.name));
+        const counted = this.recordsByEcosystem.get(ecosystem.base) ?? { count: 0, releases: new Set<string>() };
+        if (!bases.has(ecosystem.base)) counted.count++;
+        bases.add(ecosystem.base);
         if (ecosystem.release !== undefined) counted.releases.add(ecosystem.release);
         this.recordsByEcosystem.set(ecosystem.base, counted);
+      }
+      for (const key of keys) {
+        const list = this.index.get(key);
+        if (list === undefined) this.index.set(key, [index]);
+        else list.push(index);
       }
     }
   }
 
-  /** The affected entries naming this package in this base ecosystem (any release). */
+  /**
+   * The affected entries naming this package in this base ecosystem (any release). Throws
+   * SCAN_DB_UNAVAILABLE when a candidate record cannot be read again or breaks the OSV schema.
+   */
   lookup(baseEcosystem: string, name: string): readonly AffectedEntry[] {
-    return this.index.get(indexKey(baseEcosystem, name)) ?? [];
+    const key = indexKey(baseEcosystem, name);
+    const known = this.entries.get(key);
+    if (known !== undefined) return known;
+    const found: AffectedEntry[] = [];
+    for (const index of this.index.get(key) ?? []) {
+      const record = this.store.record(index);
+      for (const affected of record.affected ?? []) {
+        if (affected.package === undefined) continue;
+        const ecosystem = parseEcosystem(affected.package.ecosystem);
+        if (ecosystem.base === baseEcosystem && indexKey(ecosystem.base, affected.package.name) === key)
+          found.push({ record, affected, ecosystem });
+      }
+    }
+    this.entries.set(key, found);
+    return found;
   }
 
   /** Records in use naming a package of this base ecosystem; 0 when the database does not cover it. */
   recordCount(baseEcosystem: string): number {
-    return this.recordsByEcosystem.get(baseEcosystem)?.ids.size ?? 0;
+    return this.recordsByEcosystem.get(baseEcosystem)?.count ?? 0;
+  }
+
+  /**
+   * Whether an empty answer for this base ecosystem means "no known vulnerability": true when the
+   * records name it, and always for the OSV API (which was asked about exactly these packages).
+   */
+  covers(baseEcosystem: string): boolean {
+    return this.info.kind === 'osv-api' || this.recordCount(baseEcosystem) > 0;
   }
 
   /** Every base ecosystem the records name, with counts: what the database can actually answer for. */
   ecosystems(): DatabaseEcosystem[] {
     const order = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
     return [...this.recordsByEcosystem.entries()]
-      .map(([ecosystem, { ids, releases }]) => ({ ecosystem, records: ids.size, releases: [...releases].sort(compareReleases) }))
+      .map(([ecosystem, { count, releases }]) => ({ ecosystem, records: count, releases: [...releases].sort(compareReleases) }))
       .sort((a, b) => order(a.ecosystem, b.ecosystem));
   }
 
   record(id: string): OsvRecord | undefined {
-    return this.byId.get(id);
+    const index = this.byId.get(id);
+    return index === undefined ? undefined : this.store.record(index);
+  }
+
+  /** Ids of the records in use, sorted. */
+  ids(): string[] {
+    return [...this.byId.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  }
+
+  /** Every record read (in use or not) as the digest sees it, sorted by id then digest. */
+  recordDigests(): RecordDigest[] {
+    const table = this.store.table;
+    return table.ids
+      .map((id, i) => ({ id, modified: table.modified[i]!, sha256: table.sha256[i]! }))
+      .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : a.sha256 < b.sha256 ? -1 : a.sha256 > b.sha256 ? 1 : 0));
   }
 
   get size(): number {
@@ -119,6 +188,14 @@ function compareReleases(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
+/**
+ * The key a package is indexed under: the base ecosystem and the name as the ecosystem normalises
+ * it (`Debian:12` and `Debian` share one). Also the key of LoadOptions.preload.
+ */
+export function packageKey(ecosystem: string, name: string): string {
+  return indexKey(parseEcosystem(ecosystem).base, name);
+}
+
 function indexKey(baseEcosystem: string, name: string): string {
   const support = ecosystemSupport(baseEcosystem);
   return `${baseEcosystem}\u0000${support === undefined ? name : support.normaliseName(name)}`;
@@ -128,138 +205,93 @@ function unavailable(message: string, subject: string, hint: string, cause?: unk
   return new FactoryError('SCAN_DB_UNAVAILABLE', message, { subject, hint, cause });
 }
 
+/** The digest over `id\tmodified\tsha256` lines, sorted, one per record (see OsvDatabaseInfo.sha256). */
+export function databaseDigest(table: RecordTable): string {
+  const lines = table.ids.map((id, i) => `${id}\t${table.modified[i]!}\t${table.sha256[i]!}\n`);
+  lines.sort();
+  return digestBytes(lines.join(''));
+}
+
 /**
- * Loads every `*.json` OSV record under `dir` (recursively). Fails closed with SCAN_DB_UNAVAILABLE
- * when the directory is missing or unreadable, a record does not parse or breaks the schema, or no
- * usable record remains: a scan against a database we could not read would pass by default.
+ * Which stored records are in use: withdrawn ones are left out, and of an id stored twice the copy
+ * with the newest `modified` wins (identical copies, as the per-ecosystem dumps hold for an advisory
+ * naming two ecosystems, are counted but not reported).
  */
-export async function loadOsvDatabase(dir: string, logger?: Logger): Promise<OsvDatabase> {
-  const root = path.resolve(dir);
-  const hint = 'pass the directory of an unpacked OSV export (one record per .json file) in the db input';
-  let info;
-  try {
-    info = await stat(root);
-  } catch (error) {
-    throw unavailable(`OSV database directory ${root} does not exist or cannot be read`, root, hint, error);
-  }
-  if (!info.isDirectory()) throw unavailable(`OSV database ${root} is not a directory`, root, hint);
-
-  const files = await listJsonFiles(root);
-  if (files.length === 0) throw unavailable(`OSV database directory ${root} contains no .json records`, root, hint);
-
-  const loaded: LoadedFile[] = new Array<LoadedFile>(files.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < files.length) {
-      const index = next++;
-      loaded[index] = await loadRecordFile(files[index]!, root);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, files.length) }, worker));
-
-  const warnings: string[] = [];
+export function resolveRecords(
+  table: RecordTable,
+  warnings: string[],
+): { inUse: number[]; withdrawn: number; duplicates: number; snapshot: string } {
+  const active = new Map<string, number>();
   let withdrawn = 0;
   let duplicates = 0;
-  let bytes = 0;
-  const lines: string[] = [];
-  const active = new Map<string, LoadedFile>();
   let snapshot: string | undefined;
-  for (const file of loaded) {
-    bytes += file.bytes;
-    lines.push(`${file.record.id}\t${file.record.modified}\t${file.sha256}`);
-    for (const warning of file.warnings) warnings.push(`${path.relative(root, file.file)}: ${warning}`);
-    if (snapshot === undefined || compareTimestamps(file.record.modified, snapshot) > 0) snapshot = file.record.modified;
-    if (file.record.withdrawn !== undefined) {
+  for (let index = 0; index < table.length; index++) {
+    const id = table.ids[index]!;
+    const modified = table.modified[index]!;
+    if (snapshot === undefined || compareTimestamps(modified, snapshot) > 0) snapshot = modified;
+    if (table.isWithdrawn(index)) {
       withdrawn++;
       continue;
     }
-    const earlier = active.get(file.record.id);
-    if (earlier !== undefined) {
-      duplicates++;
-      const keepLater = compareTimestamps(file.record.modified, earlier.record.modified) > 0;
-      const kept = keepLater ? file : earlier;
-      const dropped = keepLater ? earlier : file;
-      warnings.push(
-        `${file.record.id} appears in ${path.relative(root, earlier.file)} and ${path.relative(root, file.file)}; using ${path.relative(root, kept.file)} (modified ${kept.record.modified}), ignoring ${path.relative(root, dropped.file)}`,
-      );
-      if (keepLater) active.set(file.record.id, file);
+    const earlier = active.get(id);
+    if (earlier === undefined) {
+      active.set(id, index);
       continue;
     }
-    active.set(file.record.id, file);
-  }
-  if (active.size === 0) {
-    throw unavailable(`OSV database directory ${root} has no usable records (${loaded.length} read, ${withdrawn} withdrawn)`, root, hint);
-  }
-  for (const warning of warnings) logger?.warn(`OSV database: ${warning}`, root);
-  lines.sort();
-  const records = [...active.values()].map((f) => f.record).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-  return new OsvDatabase(
-    {
-      path: root,
-      files: loaded.length,
-      bytes,
-      records: records.length,
-      withdrawn,
-      duplicates,
-      sha256: digestBytes(lines.map((line) => `${line}\n`).join('')),
-      snapshot: snapshot ?? '',
-      warnings,
-    },
-    records,
-  );
-}
-
-/** Every regular `*.json` file below root, sorted; symlinked directories are not followed (no loops). */
-async function listJsonFiles(root: string): Promise<string[]> {
-  const found: string[] = [];
-  const walk = async (dir: string): Promise<void> => {
-    let entries;
-    try {
-      entries = await readdir(dir, { withFileTypes: true });
-    } catch (error) {
-      throw unavailable(`cannot list OSV database directory ${dir}`, dir, 'check the directory permissions', error);
+    duplicates++;
+    const keepLater = compareTimestamps(modified, table.modified[earlier]!) > 0;
+    const kept = keepLater ? index : earlier;
+    const dropped = keepLater ? earlier : index;
+    if (table.sha256[earlier] !== table.sha256[index]) {
+      warnings.push(
+        `${id} appears in ${table.origin(earlier)} and ${table.origin(index)}; using ${table.origin(kept)} (modified ${table.modified[kept]!}), ignoring ${table.origin(dropped)}`,
+      );
     }
-    for (const entry of entries) {
-      const full = path.join(dir, entry.name);
-      if (entry.isDirectory()) await walk(full);
-      else if (entry.name.endsWith('.json') && (entry.isFile() || (entry.isSymbolicLink() && (await isFile(full))))) found.push(full);
-    }
-  };
-  await walk(root);
-  return found.sort();
+    if (keepLater) active.set(id, index);
+  }
+  const inUse = [...active.values()].sort((a, b) => a - b);
+  return { inUse, withdrawn, duplicates, snapshot: snapshot ?? '' };
 }
 
-async function isFile(file: string): Promise<boolean> {
-  try {
-    return (await stat(file)).isFile();
-  } catch {
-    return false;
-  }
-}
+export type LoadOsvDatabaseOptions = LoadOptions;
 
-async function loadRecordFile(file: string, root: string): Promise<LoadedFile> {
-  const shown = path.relative(root, file);
-  let data: Buffer;
-  try {
-    data = await readFile(file);
-  } catch (error) {
-    throw unavailable(`cannot read OSV record ${file}`, file, 'check the file permissions', error);
-  }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(data.toString('utf8'));
-  } catch (error) {
-    throw unavailable(`OSV record ${file} is not valid JSON`, file, `repair or remove ${shown} from the database directory`, error);
-  }
-  const validation = validateOsvRecord(parsed);
-  if (validation.errors.length > 0) {
+/**
+ * Loads an OSV database: a directory of OSV JSON records (searched recursively), an osv.dev
+ * per-ecosystem `all.zip`, or a directory holding several of either. Fails closed with
+ * SCAN_DB_UNAVAILABLE when it is missing or unreadable, a record does not parse or lacks what the
+ * index needs, or no usable record remains: a scan against a database we could not read would pass
+ * by default. See RecordValidation for when the rest of the OSV schema is checked.
+ */
+export async function loadOsvDatabase(source: string, logger?: Logger, options: LoadOsvDatabaseOptions = {}): Promise<OsvDatabase> {
+  const loaded = await loadRecords(source, { ...options, packageKey });
+  const root = loaded.root;
+  const warnings = loaded.warnings;
+  const resolved = resolveRecords(loaded.records, warnings);
+  if (resolved.inUse.length === 0) {
     throw unavailable(
-      `OSV record ${file} does not match the OSV schema: ${validation.errors.slice(0, 5).join('; ')}`,
-      file,
-      `repair or remove ${shown}; every record must follow https://ossf.github.io/osv-schema/`,
+      `OSV database ${root} has no usable records (${loaded.records.length} read, ${resolved.withdrawn} withdrawn)`,
+      root,
+      'pass a database that holds current (not withdrawn) OSV records',
     );
   }
-  return { file, record: parsed as OsvRecord, sha256: digestBytes(data), bytes: data.length, warnings: validation.warnings };
+  for (const warning of warnings) logger?.warn(`OSV database: ${warning}`, root);
+  const validation = options.validation ?? 'on-use';
+  const info: OsvDatabaseInfo = {
+    path: root,
+    files: loaded.files,
+    bytes: loaded.bytes,
+    records: resolved.inUse.length,
+    withdrawn: resolved.withdrawn,
+    duplicates: resolved.duplicates,
+    sha256: databaseDigest(loaded.records),
+    snapshot: resolved.snapshot,
+    warnings,
+    kind: loaded.kind,
+    sources: loaded.sources,
+    validation,
+  };
+  const store = new RecordStore(loaded.records, loaded.archives, validation, warnings, root);
+  return new OsvDatabase(info, { store, inUse: resolved.inUse });
 }
 
 /**

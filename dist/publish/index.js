@@ -44604,6 +44604,19 @@ const ERROR_CODES = {
     SBOM_LOCKFILE_MISMATCH: 'gate',
     // scan (appended): no SBOM component could be looked up, so the gate cannot decide
     SCAN_NOTHING_SCANNED: 'input',
+    // generate-sbom (appended): files the catalogers matched but could not read, so the SBOM would be incomplete
+    SBOM_INCOMPLETE: 'gate',
+    // scan (appended): a purl given to scan does not parse, has no version, or names an ecosystem scan cannot order
+    SCAN_PURL_INVALID: 'input',
+    SCAN_PURL_UNSUPPORTED: 'input',
+    // formats (appended): a well-formed archive uses a feature this reader does not implement (bzip2 xar data, a code page)
+    ARCHIVE_UNSUPPORTED: 'input',
+    // scan (appended): the policy, exceptions and VEX files, and the ClamAV step
+    SCAN_POLICY_INVALID: 'input',
+    SCAN_EXCEPTIONS_INVALID: 'input',
+    SCAN_VEX_INVALID: 'input',
+    SCAN_MALWARE_DB_UNAVAILABLE: 'input',
+    SCAN_MALWARE_FOUND: 'gate',
 };
 class errors_FactoryError extends Error {
     name = 'FactoryError';
@@ -47526,7 +47539,7 @@ function describe(files) {
  * checks follow the files from record to record, using the LATEST record of each stage (the one the
  * stage-status check accepted):
  *
- * - generate-sbom → scan: the scan read the SBOM the latest generate-sbom wrote (same sha256), so
+ * - generate-sbom → scan: the scan read an SBOM the latest generate-sbom wrote (same sha256), so
  *   the vulnerability decision is about the published SBOM and not an older or hand-made one;
  * - build-package → test-install: the package that was installed is the one that was built;
  * - sign → asset and attest-provenance → asset: every published file that build-package or
@@ -47577,8 +47590,10 @@ function sbomScanned(sbomRecord, scanRecord) {
     const names = new Set(generated.map((g) => g.name));
     // The scan stage records its SBOM with role 'sbom'; a name match also counts, for older records.
     const scanned = scanRecord.inputs.filter((i) => i.role === 'sbom' || names.has(i.name));
+    // generate-sbom may write the same catalogue twice (CycloneDX and SPDX, format both): one
+    // document read by the scan covers both, since one record made them from the same components.
     const unscanned = generated.filter((g) => !scanned.some((s) => s.sha256 === g.sha256));
-    if (unscanned.length === 0)
+    if (unscanned.length < generated.length)
         return { link, holds: true };
     return {
         link,

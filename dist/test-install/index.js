@@ -41254,6 +41254,19 @@ const ERROR_CODES = {
     SBOM_LOCKFILE_MISMATCH: 'gate',
     // scan (appended): no SBOM component could be looked up, so the gate cannot decide
     SCAN_NOTHING_SCANNED: 'input',
+    // generate-sbom (appended): files the catalogers matched but could not read, so the SBOM would be incomplete
+    SBOM_INCOMPLETE: 'gate',
+    // scan (appended): a purl given to scan does not parse, has no version, or names an ecosystem scan cannot order
+    SCAN_PURL_INVALID: 'input',
+    SCAN_PURL_UNSUPPORTED: 'input',
+    // formats (appended): a well-formed archive uses a feature this reader does not implement (bzip2 xar data, a code page)
+    ARCHIVE_UNSUPPORTED: 'input',
+    // scan (appended): the policy, exceptions and VEX files, and the ClamAV step
+    SCAN_POLICY_INVALID: 'input',
+    SCAN_EXCEPTIONS_INVALID: 'input',
+    SCAN_VEX_INVALID: 'input',
+    SCAN_MALWARE_DB_UNAVAILABLE: 'input',
+    SCAN_MALWARE_FOUND: 'gate',
 };
 class errors_FactoryError extends Error {
     name = 'FactoryError';

@@ -110,7 +110,15 @@ describe('factory run examples/hello', () => {
   test('the release directory holds every asset and a SHA256SUMS that matches them', async () => {
     const release = path.join(out, 'release', 'v1.0.0');
     const assets = await readdir(release);
-    for (const expected of ['SHA256SUMS', 'sbom.cdx.json', 'scan-report.json', 'provenance.intoto.jsonl', 'evidence-pack.json']) {
+    for (const expected of [
+      'SHA256SUMS',
+      'sbom.cdx.json',
+      'sbom.spdx.json',
+      'sbom.spdx.json.sigstore.json',
+      'scan-report.json',
+      'provenance.intoto.jsonl',
+      'evidence-pack.json',
+    ]) {
       expect(assets).toContain(expected);
     }
     expect(assets.some((a) => a.endsWith('.deb'))).toBe(true);

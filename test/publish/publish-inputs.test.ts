@@ -285,6 +285,17 @@ describe('evidence gate', () => {
       ]);
     });
 
+    it('holds when generate-sbom wrote CycloneDX and SPDX and the scan read one of them; breaks when it read neither', () => {
+      const spdx = file('sbom.spdx.json', 'a', 'sbom');
+      const both = { sbom: record('generate-sbom', 'passed', [sbom, spdx], [deb]) };
+      const link = (result: ReturnType<typeof checkEvidence>): unknown => result.links.find((l) => l.link === 'generate-sbom → scan');
+      expect(link(check(both))).toEqual({ link: 'generate-sbom → scan', holds: true });
+      const readSpdx = { ...both, scan: record('scan', 'passed', [report], [spdx]) };
+      expect(link(check(readSpdx))).toEqual({ link: 'generate-sbom → scan', holds: true });
+      const readOther = { ...both, scan: record('scan', 'passed', [report], [file('sbom.cdx.json', 'e', 'sbom')]) };
+      expect(link(check(readOther))).toMatchObject({ holds: false });
+    });
+
     it.each([
       [
         'scan read another SBOM',

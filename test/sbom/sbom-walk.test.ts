@@ -61,7 +61,7 @@ describe('the directory walk', () => {
     await expect(expandSbomInputs(['notes.md'], dir, CATALOGERS)).rejects.toMatchObject({
       code: 'SBOM_UNSUPPORTED_FORMAT',
       subject: path.join(dir, 'notes.md'),
-      hint: expect.stringMatching(/supported: .*deb.*npm-lockfile/) as unknown,
+      hint: expect.stringMatching(/reads \.deb, .*package-lock\.json/) as unknown,
     });
   });
 });

@@ -25,7 +25,7 @@ function describe(files: readonly FileRecord[]): string {
  * checks follow the files from record to record, using the LATEST record of each stage (the one the
  * stage-status check accepted):
  *
- * - generate-sbom → scan: the scan read the SBOM the latest generate-sbom wrote (same sha256), so
+ * - generate-sbom → scan: the scan read an SBOM the latest generate-sbom wrote (same sha256), so
  *   the vulnerability decision is about the published SBOM and not an older or hand-made one;
  * - build-package → test-install: the package that was installed is the one that was built;
  * - sign → asset and attest-provenance → asset: every published file that build-package or
@@ -78,8 +78,10 @@ function sbomScanned(sbomRecord: StageRecord, scanRecord: StageRecord): CustodyL
   const names = new Set(generated.map((g) => g.name));
   // The scan stage records its SBOM with role 'sbom'; a name match also counts, for older records.
   const scanned = scanRecord.inputs.filter((i) => i.role === 'sbom' || names.has(i.name));
+  // generate-sbom may write the same catalogue twice (CycloneDX and SPDX, format both): one
+  // document read by the scan covers both, since one record made them from the same components.
   const unscanned = generated.filter((g) => !scanned.some((s) => s.sha256 === g.sha256));
-  if (unscanned.length === 0) return { link, holds: true };
+  if (unscanned.length < generated.length) return { link, holds: true };
   return {
     link,
     holds: false,

@@ -96,13 +96,36 @@ async function walkDirectory(root: string, catalogers: readonly Cataloger[], dis
   return found;
 }
 
+/** What users call the formats, by the file name endings that suggest them. */
+const NAMED_LIKE: [RegExp, string][] = [
+  [/\.u?deb$/i, 'a Debian package'],
+  [/\.rpm$/i, 'an RPM package'],
+  [/\.apk$/i, 'an Android package'],
+  [/\.(whl|egg)$/i, 'a Python distribution'],
+  [/\.msi$/i, 'a Windows Installer package'],
+  [/\.(msix|appx|msixbundle|appxbundle)$/i, 'an MSIX/APPX package'],
+  [/\.intunewin$/i, 'an Intune Win32 app package'],
+  [/\.m?pkg$/i, 'a macOS installer package'],
+  [/\.(tgz|tar|tar\.gz|zip)$/i, 'an archive'],
+  [/\.json$/i, 'a JSON lockfile'],
+];
+
+const SUPPORTED =
+  'generate-sbom reads .deb, .rpm, Android .apk, Python .whl/.egg/sdists, .msi, .msix/.appx, .intunewin, macOS .pkg, npm pack .tgz, package-lock.json/npm-shrinkwrap.json, requirements*.txt, poetry.lock, and, inside directories or root filesystems, node_modules trees, *.dist-info/*.egg-info, dpkg status, rpmdb and Alpine installed databases; other .tar/.zip archives are opened and their content read';
+
 function classify(file: string, catalogers: readonly Cataloger[]): Cataloger {
   const cataloger = firstMatch(catalogers, candidateFor(file, path.basename(file), true));
   if (cataloger !== undefined) return cataloger;
-  throw new FactoryError('SBOM_UNSUPPORTED_FORMAT', `${file} is not a package, lockfile or package database generate-sbom can read`, {
-    subject: file,
-    hint: `supported: ${[...new Set(catalogers.map((c) => c.kind))].join(', ')}; remove this path from the paths input or point at the directory holding it`,
-  });
+  const named = NAMED_LIKE.find(([pattern]) => pattern.test(file))?.[1];
+  const what = named === undefined ? '' : `: it is named like ${named}, but its content is not one (formats are recognised by content)`;
+  throw new FactoryError(
+    'SBOM_UNSUPPORTED_FORMAT',
+    `${file} is not a package, lockfile or package database generate-sbom can read${what}`,
+    {
+      subject: file,
+      hint: `${SUPPORTED}. Remove this path from the paths input, or point at the directory holding the packages`,
+    },
+  );
 }
 
 export interface ExpandOptions {

@@ -1,35 +1,15 @@
-import { copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { runStage, type RawInputs, type StageOutcome } from '@packaging-factory/core';
 import { runCli } from '@packaging-factory/cli';
-import { generateSbomStage, validateSbomFile } from '@packaging-factory/sbom';
-import { makeTestSession, tempDir, type TestSession } from '../support/context.ts';
+import { validateSbomFile } from '@packaging-factory/sbom';
+import { sbomStageRunner } from './sbom-stage-runner.ts';
 import { DEB_FIXTURES, describeWithDpkg, FIXTURES } from '../formats/deb-tools.ts';
 
-const EPOCH = 1767225600;
 const HELLO = path.join(DEB_FIXTURES, 'deb/hello_2.10-3_amd64.deb');
 const SYFT = path.join(FIXTURES, 'package-inventory/syft/fixtures');
 
-const sessions: TestSession[] = [];
-const dirs: string[] = [];
-afterAll(async () => {
-  for (const s of sessions) await s.cleanup();
-  for (const d of dirs) await rm(d, { recursive: true, force: true });
-});
-
-async function work(): Promise<string> {
-  const dir = await tempDir('sbom-formats-');
-  dirs.push(dir);
-  return dir;
-}
-
-async function generate(raw: RawInputs, workDir: string): Promise<StageOutcome> {
-  const env = { PATH: process.env['PATH'] };
-  const session = await makeTestSession({ env, workDir });
-  sessions.push(session);
-  const options = generateSbomStage.parse({ 'source-date-epoch': String(EPOCH), ...raw }, { workDir, env });
-  return runStage(generateSbomStage, options, await session.contextFor('generate-sbom'));
-}
+const { work, generate, cleanup } = sbomStageRunner('sbom-formats-');
+afterAll(cleanup);
 
 async function cli(argv: string[], cwd: string): Promise<{ code: number; out: string; err: string }> {
   let out = '';

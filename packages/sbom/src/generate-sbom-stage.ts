@@ -331,6 +331,26 @@ function mismatchLine(m: NpmLockMismatch & { source: string; lockfile: string })
   return `${m.source}:${m.path} is ${nameAt(m.installedName, m.installedVersion)}, ${m.lockfile} says ${nameAt(m.lockedName, m.lockedVersion)}`;
 }
 
+/** A failed result that wrote no SBOM: one headline, optional tables, one error. */
+function noSbom(
+  error: FactoryError,
+  headline: string,
+  records: FileRecord[],
+  extra: { body?: string[]; details?: Record<string, unknown>; notes?: string[] } = {},
+): StageResult {
+  return {
+    status: 'failed',
+    decision: { result: 'fail', reason: error.message },
+    inputs: records,
+    outputs: [],
+    outputValues: {},
+    summary: ['### generate-sbom', '', `No SBOM written: ${headline}`, '', ...(extra.body ?? [])].join('\n'),
+    ...(extra.details === undefined ? {} : { details: extra.details }),
+    ...(extra.notes === undefined ? {} : { notes: extra.notes }),
+    errors: [error],
+  };
+}
+
 /**
  * The gate: a .deb whose installed npm packages contradict the lockfile it ships. Either document
  * alone would give a wrong SBOM (the lockfile's versions are not what runs), so no SBOM is written.
@@ -342,35 +362,29 @@ function mismatchFailure(catalog: CataloguedInputs, records: FileRecord[]): Stag
   const [first] = mismatches;
   if (first === undefined) return undefined;
   const message = `${mismatches.length} installed npm package(s) differ from the lockfile shipped beside them: ${listed(mismatches, mismatchLine)}`;
-  return {
-    status: 'failed',
-    decision: { result: 'fail', reason: message },
-    inputs: records,
-    outputs: [],
-    outputValues: {},
-    summary: [
-      '### generate-sbom',
-      '',
-      'No SBOM written: installed npm packages differ from the lockfile shipped with them, so the lockfile misstates what the package contains.',
-      '',
-      '| Package | Install path | Installed | Lockfile | Locked |',
-      '|---|---|---|---|---|',
-      ...mismatches.map(
-        (m) =>
-          `| ${cell(m.source)} | ${cell(m.path)} | ${cell(nameAt(m.installedName, m.installedVersion))} | ${cell(m.lockfile)} | ${cell(nameAt(m.lockedName, m.lockedVersion))} |`,
-      ),
-      '',
-      ...npmTable(catalog),
-    ].join('\n'),
-    details: { npmProjects: npmDetails(catalog) },
-    notes: npmNotes(catalog),
-    errors: [
-      new FactoryError('SBOM_LOCKFILE_MISMATCH', message, {
-        subject: `${first.source}:${first.path}`,
-        hint: 'rebuild the package from a clean install (npm ci) so node_modules matches the lockfile, or ship the lockfile npm wrote for this tree',
-      }),
-    ],
-  };
+  const error = new FactoryError('SBOM_LOCKFILE_MISMATCH', message, {
+    subject: `${first.source}:${first.path}`,
+    hint: 'rebuild the package from a clean install (npm ci) so node_modules matches the lockfile, or ship the lockfile npm wrote for this tree',
+  });
+  return noSbom(
+    error,
+    'installed npm packages differ from the lockfile shipped with them, so the lockfile misstates what the package contains.',
+    records,
+    {
+      body: [
+        '| Package | Install path | Installed | Lockfile | Locked |',
+        '|---|---|---|---|---|',
+        ...mismatches.map(
+          (m) =>
+            `| ${cell(m.source)} | ${cell(m.path)} | ${cell(nameAt(m.installedName, m.installedVersion))} | ${cell(m.lockfile)} | ${cell(nameAt(m.lockedName, m.lockedVersion))} |`,
+        ),
+        '',
+        ...npmTable(catalog),
+      ],
+      details: { npmProjects: npmDetails(catalog) },
+      notes: npmNotes(catalog),
+    },
+  );
 }
 
 function summaryFor(counts: ComponentCounts, written: string, catalog: CataloguedInputs, notes: readonly string[]): string {
@@ -396,46 +410,26 @@ function summaryFor(counts: ComponentCounts, written: string, catalog: Catalogue
 function incompleteFailure(catalog: CataloguedInputs, records: FileRecord[]): StageResult {
   const [first] = catalog.unreadable;
   const message = `${catalog.unreadable.length} file(s) recognised as packages could not be read, so the SBOM would miss them: ${listed(catalog.unreadable, (u) => `${u.file} (${u.reason})`)}`;
-  return {
-    status: 'failed',
-    decision: { result: 'fail', reason: message },
-    inputs: records,
-    outputs: [],
-    outputValues: {},
-    summary: [
-      '### generate-sbom',
-      '',
-      'No SBOM written: some files recognised as packages could not be read, and an SBOM without them would hide their vulnerabilities from the scan.',
-      '',
-      ...unreadableTable(catalog.unreadable),
-    ].join('\n'),
-    details: { unreadable: catalog.unreadable },
-    errors: [
-      new FactoryError('SBOM_INCOMPLETE', message, {
-        subject: first?.file ?? 'paths',
-        hint: 'repair or remove the files listed, or set on-unreadable: warn to write the SBOM without them (they stay listed in the evidence)',
-      }),
-    ],
-  };
+  const error = new FactoryError('SBOM_INCOMPLETE', message, {
+    subject: first?.file ?? 'paths',
+    hint: 'repair or remove the files listed, or set on-unreadable: warn to write the SBOM without them (they stay listed in the evidence)',
+  });
+  return noSbom(
+    error,
+    'some files recognised as packages could not be read, and an SBOM without them would hide their vulnerabilities from the scan.',
+    records,
+    { body: unreadableTable(catalog.unreadable), details: { unreadable: catalog.unreadable } },
+  );
 }
 
 async function run(options: GenerateSbomOptions, ctx: StageContext): Promise<StageResult> {
   const inputs = await expandSbomInputs(options.paths, ctx.workDir, CATALOGERS, { distroOf: findDistroRelease });
   if (inputs.length === 0) {
-    return {
-      status: 'failed',
-      decision: { result: 'fail', reason: 'no .deb or package-lock.json found in the paths given' },
-      inputs: [],
-      outputs: [],
-      outputValues: {},
-      summary: '### generate-sbom\n\nNo SBOM written: no .deb or package-lock.json found in the paths given.\n',
-      errors: [
-        new FactoryError('SBOM_EMPTY', `no .deb or package-lock.json found in: ${options.paths.join(', ')}`, {
-          subject: 'paths',
-          hint: 'point paths at the built package (factory-out/packages/*.deb) or a package-lock.json',
-        }),
-      ],
-    };
+    const error = new FactoryError('SBOM_EMPTY', `no package, lockfile or package database found in: ${options.paths.join(', ')}`, {
+      subject: 'paths',
+      hint: 'point paths at the built package (factory-out/packages/*.deb), a lockfile, or a directory or root filesystem holding them',
+    });
+    return noSbom(error, 'no package, lockfile or package database found in the paths given.', []);
   }
   const records: FileRecord[] = [];
   const catalog = await catalogInputs(inputs, ctx, records);
@@ -445,17 +439,10 @@ async function run(options: GenerateSbomOptions, ctx: StageContext): Promise<Sta
   const counts = countComponents(catalog.components);
   const total = counts.total;
   if (total === 0) {
-    return {
-      status: 'failed',
-      decision: { result: 'fail', reason: 'the inputs hold no components' },
-      inputs: records,
-      outputs: [],
-      outputValues: {},
-      summary: '### generate-sbom\n\nNo SBOM written: the inputs hold no components.\n',
-      errors: [
-        new FactoryError('SBOM_EMPTY', `the inputs (${inputs.map((i) => i.file).join(', ')}) hold no components`, { subject: 'paths' }),
-      ],
-    };
+    const error = new FactoryError('SBOM_EMPTY', `the inputs (${inputs.map((i) => i.file).join(', ')}) hold no components`, {
+      subject: 'paths',
+    });
+    return noSbom(error, 'the inputs hold no components.', records);
   }
   let epoch = options.sourceDateEpoch;
   const notes = [...npmNotes(catalog), ...catalog.notes];

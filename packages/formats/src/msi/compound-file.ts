@@ -1,4 +1,5 @@
-import { open, type FileHandle } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
+import { openReader } from '../open-reader.ts';
 import { FactoryError } from '@packaging-factory/core';
 
 /**
@@ -93,18 +94,7 @@ export class CompoundFile {
 
   /** Opens and checks the header, FAT, mini FAT and directory; streams are read on demand. */
   static async open(file: string, limits: CompoundFileLimits = DEFAULT_COMPOUND_FILE_LIMITS): Promise<CompoundFile> {
-    let handle: FileHandle;
-    try {
-      handle = await open(file, 'r');
-    } catch (error) {
-      throw new FactoryError('FILE_UNREADABLE', `cannot open ${file}`, { subject: file, cause: error });
-    }
-    try {
-      return await CompoundFile.load(file, handle, limits);
-    } catch (error) {
-      await handle.close();
-      throw error;
-    }
+    return openReader(file, (handle) => CompoundFile.load(file, handle, limits));
   }
 
   private static async load(file: string, handle: FileHandle, limits: CompoundFileLimits): Promise<CompoundFile> {

@@ -1,6 +1,7 @@
 import { createHash, getHashes } from 'node:crypto';
-import { open, type FileHandle } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { inflateSync, unzipSync } from 'node:zlib';
+import { openReader } from '../open-reader.ts';
 import { FactoryError } from '@packaging-factory/core';
 import { parseXmlDocument, type XmlElement } from '../msix/xml-document.ts';
 
@@ -94,18 +95,7 @@ export class XarArchive {
 
   /** Reads the header and TOC and verifies the TOC checksum. */
   static async open(file: string, limits: XarLimits = DEFAULT_XAR_LIMITS): Promise<XarArchive> {
-    let handle: FileHandle;
-    try {
-      handle = await open(file, 'r');
-    } catch (error) {
-      throw new FactoryError('FILE_UNREADABLE', `cannot open ${file}`, { subject: file, cause: error });
-    }
-    try {
-      return await XarArchive.load(file, handle, limits);
-    } catch (error) {
-      await handle.close();
-      throw error;
-    }
+    return openReader(file, (handle) => XarArchive.load(file, handle, limits));
   }
 
   private static async load(file: string, handle: FileHandle, limits: XarLimits): Promise<XarArchive> {

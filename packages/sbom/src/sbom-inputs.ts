@@ -65,34 +65,62 @@ function firstMatch(catalogers: readonly Cataloger[], candidate: CatalogCandidat
   return catalogers.find((c) => c.matches(candidate));
 }
 
-/** Walks a directory (sorted, symlinks not followed) and offers every regular file to the catalogers. */
+/** Directories listed at once during a walk: one at a time left a 50,000-file tree waiting on the disk. */
+const LISTINGS_AT_ONCE = 16;
+
+/**
+ * Walks a directory (symlinks not followed) and offers every regular file to the catalogers.
+ * Directories are listed concurrently, so the order found is not stable: the caller sorts.
+ */
 async function walkDirectory(root: string, catalogers: readonly Cataloger[], distro: DistroRelease | undefined): Promise<FoundInput[]> {
   const found: FoundInput[] = [];
   const pending: string[] = [root];
-  while (pending.length > 0) {
-    const dir = pending.pop() as string;
-    let entries;
-    try {
-      entries = await readdir(dir, { withFileTypes: true });
-    } catch (error) {
-      throw new FactoryError('FILE_UNREADABLE', `${dir} cannot be listed`, { subject: dir, cause: error });
-    }
-    const subdirs: string[] = [];
-    for (const entry of entries) {
-      const full = path.join(dir, entry.name);
-      if (entry.isDirectory()) {
-        if (!SKIPPED_DIRS.has(entry.name)) subdirs.push(full);
-      } else if (entry.isFile()) {
-        const relative = path.relative(root, full).split(path.sep).join('/');
-        const cataloger = firstMatch(catalogers, candidateFor(full, relative, false));
-        if (cataloger !== undefined)
-          found.push({ file: full, cataloger, explicit: false, root, ...(distro === undefined ? {} : { distro }) });
+  let active = 0;
+  let failure: Error | undefined;
+  await new Promise<void>((resolve) => {
+    const visit = async (dir: string): Promise<void> => {
+      let entries;
+      try {
+        entries = await readdir(dir, { withFileTypes: true });
+      } catch (error) {
+        throw new FactoryError('FILE_UNREADABLE', `${dir} cannot be listed`, { subject: dir, cause: error });
       }
-    }
-    // Depth-first in name order: push reversed so the smallest name is walked first.
-    subdirs.sort((a, b) => (a < b ? 1 : a > b ? -1 : 0));
-    pending.push(...subdirs);
-  }
+      for (const entry of entries) {
+        const full = path.join(dir, entry.name);
+        if (entry.isDirectory()) {
+          if (!SKIPPED_DIRS.has(entry.name)) pending.push(full);
+        } else if (entry.isFile()) {
+          const relative = path.relative(root, full).split(path.sep).join('/');
+          const cataloger = firstMatch(catalogers, candidateFor(full, relative, false));
+          if (cataloger !== undefined)
+            found.push({ file: full, cataloger, explicit: false, root, ...(distro === undefined ? {} : { distro }) });
+        }
+      }
+    };
+    const pump = (): void => {
+      while (failure === undefined && active < LISTINGS_AT_ONCE && pending.length > 0) {
+        const dir = pending.pop() as string;
+        active += 1;
+        visit(dir).then(
+          () => {
+            active -= 1;
+            pump();
+          },
+          (error: unknown) => {
+            active -= 1;
+            failure ??=
+              error instanceof Error
+                ? error
+                : new FactoryError('FILE_UNREADABLE', `${root} cannot be walked`, { subject: root, cause: error });
+            pump();
+          },
+        );
+      }
+      if (active === 0 && (pending.length === 0 || failure !== undefined)) resolve();
+    };
+    pump();
+  });
+  if (failure !== undefined) throw failure;
   return found;
 }
 

@@ -23,8 +23,11 @@ function firstEntryName(head: Buffer): string | undefined {
 }
 
 function zipMatch(candidate: CatalogCandidate, extensions: RegExp, firstEntries: RegExp): boolean {
+  // The name first: in a directory walk only files with the right extension are opened at all.
+  const named = extensions.test(candidate.name);
+  if (!named && !candidate.explicit) return false;
   if (!hasZipMagic(candidate.head)) return false;
-  if (extensions.test(candidate.name)) return true;
+  if (named) return true;
   const first = firstEntryName(candidate.head);
   return candidate.explicit && first !== undefined && firstEntries.test(first);
 }

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, readdir } from 'node:fs/promises';
 import {
   debCopyrightLicenses,
   formatDebRelations,
@@ -11,7 +11,7 @@ import type { CatalogContext, CatalogOutput, Cataloger, DistroRelease } from '..
 import { debPurl, debVendor, parseContact } from '../deb-cataloger.ts';
 import { newComponent, type SbomComponent } from '../sbom-component.ts';
 import { distroQualifier, sortProperties, withQualifiers } from './purl-qualifiers.ts';
-import { readFileInRoot, rootFilesystemOf } from './root-path.ts';
+import { readFileInRoot, resolveInRoot, rootFilesystemOf } from './root-path.ts';
 
 /**
  * The dpkg database of installed packages as SBOM components: one per installed binary package,
@@ -51,10 +51,21 @@ function isLibrary(entry: DpkgStatusEntry): boolean {
 }
 
 /** Catalogues the entries of one status file: installed packages, Depends/Pre-Depends linked among them. */
+const COPYRIGHT_READS_AT_ONCE = 16;
+
+/** Names under usr/share/doc in the root (resolved inside it), so packages without a doc dir cost nothing. */
+async function docDirectoryNames(root: string): Promise<Set<string>> {
+  const dir = await resolveInRoot(root, 'usr/share/doc');
+  if (dir === undefined) return new Set();
+  return new Set(await readdir(dir).catch(() => []));
+}
+
 export async function catalogDpkgStatus(text: string, options: DpkgStatusOptions): Promise<CatalogOutput> {
   const status = parseDpkgStatus(text, options.source);
   const notes = [...status.notes];
   const installed: { entry: DpkgStatusEntry; component: SbomComponent }[] = [];
+  const docNames = options.root === undefined ? undefined : await docDirectoryNames(options.root);
+  const withCopyright: SbomComponent[] = [];
   for (const entry of status.entries) {
     if (entry.package === undefined) {
       const hint =
@@ -101,11 +112,21 @@ export async function catalogDpkgStatus(text: string, options: DpkgStatusOptions
       component.properties.push([`${PROP}:source-name`, entry.source.name]);
       if (entry.source.version !== undefined) component.properties.push([`${PROP}:source-version`, entry.source.version]);
     }
-    if (options.root !== undefined && entry.license === undefined) {
-      const copyright = await readFileInRoot(options.root, `usr/share/doc/${entry.package}/copyright`).catch(() => undefined);
-      if (copyright !== undefined) component.licenses.push(...debCopyrightLicenses(copyright.toString('utf8')));
-    }
+    if (docNames?.has(entry.package) === true && entry.license === undefined) withCopyright.push(component);
     installed.push({ entry, component });
+  }
+  // Copyright files read a few at a time: one sequential chroot-style resolution per package made
+  // a 3,000-package root wait on the disk most of the time.
+  const root = options.root;
+  if (root !== undefined) {
+    for (let i = 0; i < withCopyright.length; i += COPYRIGHT_READS_AT_ONCE) {
+      await Promise.all(
+        withCopyright.slice(i, i + COPYRIGHT_READS_AT_ONCE).map(async (component) => {
+          const copyright = await readFileInRoot(root, `usr/share/doc/${component.name}/copyright`).catch(() => undefined);
+          if (copyright !== undefined) component.licenses.push(...debCopyrightLicenses(copyright.toString('utf8')));
+        }),
+      );
+    }
   }
 
   // Depends/Pre-Depends among the installed packages of this file: for 'a | b', the first

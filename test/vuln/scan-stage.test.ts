@@ -121,7 +121,9 @@ describe('scan stage: gate', () => {
       expect.objectContaining({ path: path.join('factory-out', 'scan-report.json'), role: 'report' }),
     ]);
     expect(outcome.record.tools.map((t) => t.name)).toEqual(['ae-cvss-calculator', 'semver']);
-    expect(outcome.record.details).toMatchObject({ database: { records: 12, withdrawn: 0, snapshot: '2025-09-29T21:12:31.102523Z' } });
+    expect(outcome.record.details).toMatchObject({
+      database: { kind: 'directory', counts: { inUse: 12, withdrawn: 0 }, snapshot: '2025-09-29T21:12:31.102523Z' },
+    });
     // The pack on disk holds the record too.
     const pack = JSON.parse(await readFile(session.evidencePath, 'utf8')) as { records: { stage: string }[] };
     expect(pack.records.map((r) => r.stage)).toEqual(['scan']);
@@ -277,7 +279,9 @@ describe('scan stage: fails closed when it cannot decide', () => {
       ['npm', true],
     ]);
     expect(report?.blockingIds).toEqual(['GHSA-35jh-r3h4-6jhm']);
-    expect(outcome.record.decision?.reason).toMatch(/^could not decide: .*; also 1 finding\(s\) at or above fail-on high/);
+    expect(outcome.record.decision?.reason).toMatch(
+      /^could not decide: .*; also 1 finding\(s\) at or above fail-on high without an approved exception: GHSA-35jh-r3h4-6jhm$/,
+    );
   });
 
   it('refuses the hello example SBOM against the sample database without its Debian records', async () => {
@@ -329,7 +333,7 @@ describe('scan stage: what it could not look up', () => {
     expect(report?.tool.ecosystems).toEqual(
       expect.arrayContaining(['npm', 'Go', 'PyPI', 'Maven', 'NuGet', 'RubyGems', 'crates.io', 'Debian', 'Alpine', 'Red Hat']),
     );
-    expect(outcome.record.details).toMatchObject({ database: { ecosystems: covered } });
+    expect(outcome.record.details).toMatchObject({ databaseEcosystems: covered });
     expect(outcome.result?.summary).toContain('12 records (Debian 2, RubyGems 7, npm 10)');
   });
 });
@@ -466,10 +470,14 @@ describe('scan stage: inputs and determinism', () => {
     const options = scanStage.parse({ sbom: 'bom.json', db: 'osv' }, { workDir: '/work', env: {} });
     expect(options).toEqual({
       sbom: '/work/bom.json',
-      db: '/work/osv',
+      db: { kind: 'offline', path: '/work/osv' },
       failOn: 'high',
       unknownSeverity: 'high',
+      onlyFixed: false,
       output: '/work/factory-out/scan-report.json',
+      vex: [],
+      malwareScan: false,
+      malwareFiles: [],
     });
     expect(() => scanStage.parse({ sbom: 'bom.json', db: 'osv', 'fail-on': 'severe' }, { workDir: '/work', env: {} })).toThrow(
       expect.objectContaining({ code: 'INPUT_INVALID', subject: 'fail-on' }) as FactoryError,
@@ -480,8 +488,27 @@ describe('scan stage: inputs and determinism', () => {
   });
 
   it('declares the agreed input and output names', () => {
-    expect(Object.keys(scanStage.inputs)).toEqual(['sbom', 'db', 'fail-on', 'unknown-severity', 'output']);
-    expect(Object.keys(scanStage.outputs)).toEqual(['report', 'decision', 'vulnerability-count', 'blocking-count']);
+    expect(Object.keys(scanStage.inputs)).toEqual([
+      'sbom',
+      'db',
+      'osv-api-url',
+      'cache-dir',
+      'fail-on',
+      'unknown-severity',
+      'only-fixed',
+      'policy',
+      'trusted-root',
+      'exceptions',
+      'exceptions-bundle',
+      'vex',
+      'openvex-output',
+      'sarif',
+      'malware-scan',
+      'clamav-database',
+      'malware-files',
+      'output',
+    ]);
+    expect(Object.keys(scanStage.outputs)).toEqual(['report', 'decision', 'vulnerability-count', 'blocking-count', 'sarif', 'openvex']);
     expect(scanStage.positional).toBe('sbom');
   });
 

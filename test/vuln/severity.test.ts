@@ -65,3 +65,26 @@ describe('severity', () => {
     expect(isBlocking('critical', 'none')).toBe(false);
   });
 });
+
+describe('severity: CVSS v4.0', () => {
+  it('scores a v4.0 vector as FIRST does, threat metrics included (CVSS-BT), and rates it by the v4.0 scale', () => {
+    const base = 'CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N';
+    expect(scoreCvss('CVSS_V4', base)).toEqual({ type: 'CVSS_V4', vector: base, score: 9.3, level: 'critical' });
+    // E:U (no known exploitation) lowers the score; the reference values are those of test/vuln-policy/cvss4.test.ts (FIRST's calculator).
+    const physical = 'CVSS:4.0/AV:P/AC:H/AT:P/PR:H/UI:A/VC:H/VI:H/VA:H/SC:H/SI:H/SA:H';
+    expect(scoreCvss('CVSS_V4', physical)).toMatchObject({ score: 7.3, level: 'high' });
+    expect(scoreCvss('CVSS_V4', `${physical}/E:U`)).toMatchObject({ score: 4.1, level: 'medium' });
+  });
+
+  it('prefers a v4.0 vector over a v3.1 one and ignores an incomplete one', () => {
+    const both = record({
+      severity: [
+        { type: 'CVSS_V3', score: 'CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:L' },
+        { type: 'CVSS_V4', score: 'CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N' },
+      ],
+    });
+    expect(assessSeverity(both, [], 'low')).toMatchObject({ level: 'critical', source: 'CVSS_V4' });
+    const incomplete = record({ severity: [{ type: 'CVSS_V4', score: 'CVSS:4.0/AV:N/AC:L' }] });
+    expect(assessSeverity(incomplete, [], 'medium')).toEqual({ level: 'medium', source: 'unknown' });
+  });
+});

@@ -34,8 +34,15 @@ export function wireStage(stage: PipelineStage, state: PipelineState, configured
       if (configured['format'] === 'spdx-json') return { paths: pkg, output: out('sbom.spdx.json') };
       if (configured['format'] === 'both') return { paths: pkg, output: out('sbom.cdx.json'), 'spdx-output': out('sbom.spdx.json') };
       return { paths: pkg, output: out('sbom.cdx.json') };
-    case 'scan':
-      return { sbom, output: out('scan-report.json') };
+    case 'scan': {
+      const wired: Record<string, string> = { sbom, output: out('scan-report.json') };
+      // db is a path or the word osv-api, so the pipeline does not resolve it as a path input: a path is relative to the pipeline file.
+      const db = configured['db'] ?? '';
+      if (db !== '' && db !== 'osv-api') wired['db'] = path.resolve(state.baseDir, db);
+      // The malware step scans the built package unless the pipeline names the files itself.
+      if (configured['malware-scan'] === 'true' && (configured['malware-files'] ?? '') === '' && pkg !== '') wired['malware-files'] = pkg;
+      return wired;
+    }
     case 'sign':
       // The package and its SBOM are the release's artifacts; each gets a Sigstore bundle.
       return { files: [pkg, ...sboms].filter(Boolean).join('\n'), 'output-dir': out('signatures') };

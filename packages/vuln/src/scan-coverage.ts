@@ -33,7 +33,8 @@ export function ecosystemCoverage(database: OsvDatabase, scanned: readonly SbomC
   return [...counts.entries()]
     .map(([ecosystem, components]) => {
       const records = database.recordCount(ecosystem);
-      return { ecosystem, components, records, covered: records > 0 };
+      // covers(): an offline database must hold records of the ecosystem; the OSV API was asked about these very packages.
+      return { ecosystem, components, records, covered: database.covers(ecosystem) };
     })
     .sort((a, b) => compareText(a.ecosystem, b.ecosystem));
 }
@@ -60,7 +61,7 @@ export function undecidedReasons(components: SbomComponents, scanned: number, co
       code: 'SCAN_DB_UNAVAILABLE',
       ecosystem: entry.ecosystem,
       message: `the OSV database has no ${entry.ecosystem} records: ${plural(entry.components, `${entry.ecosystem} component`)} cannot be checked`,
-      hint: `point the db input at an OSV database that covers ${entry.ecosystem} (for example osv.dev's ${entry.ecosystem}/all.zip export, unpacked)`,
+      hint: `point the db input at an OSV database that covers ${entry.ecosystem} (for example osv.dev's ${entry.ecosystem}/all.zip export), or use db: osv-api`,
     });
   }
   return reasons;

@@ -8,6 +8,11 @@ import type { AssignableSeverity } from './severity.ts';
 export interface ScanPolicy {
   failOn: FailOn;
   unknownSeverity: AssignableSeverity;
+  /**
+   * Only findings with a fixed version block: there is nothing to upgrade to for the others, so
+   * they are reported (with a note) but do not fail the gate. Default false.
+   */
+  onlyFixed?: boolean;
 }
 
 export interface ScanOutcome {
@@ -47,6 +52,13 @@ export function scanComponents(database: OsvDatabase, components: SbomComponents
   const findings = scanned
     .flatMap((component) => findingsFor(component, matchPackage(database, component.query), policy.unknownSeverity, policy.failOn))
     .sort(compareFindings);
+  if (policy.onlyFixed === true) {
+    for (const finding of findings) {
+      if (!finding.blocking || finding.fixedVersions.length > 0) continue;
+      finding.blocking = false;
+      finding.notes.push('no fixed version is known: reported, not blocking (input only-fixed)');
+    }
+  }
   const blockingIds = [...new Set(findings.filter((f) => f.blocking).map((f) => f.id))].sort(compareText);
   const coverage = ecosystemCoverage(database, scanned);
   const undecided = undecidedReasons(components, scanned.length, coverage);

@@ -1,6 +1,7 @@
 // ae-cvss-calculator is a CommonJS bundle: Node exposes its classes on the default export only.
 import cvssCalculator from 'ae-cvss-calculator';
 import type { OsvAffected, OsvRecord, OsvSeverity } from './osv-record.ts';
+import { cvss4Score } from './policy/cvss4-score.ts';
 
 /** Severity levels, most severe first. `none` only comes from a CVSS score of 0.0. */
 export const SEVERITY_LEVELS = ['critical', 'high', 'medium', 'low', 'none'] as const;
@@ -82,12 +83,15 @@ function bestCvss(entries: readonly OsvSeverity[]): CvssScore | undefined {
 
 /** Scores a CVSS vector with ae-cvss-calculator; undefined when the vector is incomplete or invalid. */
 export function scoreCvss(type: CvssScore['type'], vector: string): CvssScore | undefined {
+  if (type === 'CVSS_V4') {
+    // FIRST's v4.0 scoring (macro vectors and interpolation), including threat and environmental
+    // metrics when the vector sets them (CVSS-BT/BE/BTE, spec §1.3): the score the vector stands for.
+    const scored = cvss4Score(vector);
+    return scored === undefined ? undefined : { type, vector, score: scored.score, level: scored.severity };
+  }
   let calculator;
   try {
-    if (type === 'CVSS_V4') {
-      if (!vector.startsWith('CVSS:4.0/')) return undefined;
-      calculator = new cvssCalculator.Cvss4P0(vector);
-    } else if (type === 'CVSS_V3') {
+    if (type === 'CVSS_V3') {
       if (vector.startsWith('CVSS:3.1/')) calculator = new cvssCalculator.Cvss3P1(vector);
       else if (vector.startsWith('CVSS:3.0/')) calculator = new cvssCalculator.Cvss3P0(vector);
       else return undefined;

@@ -39444,7 +39444,7 @@ function defaultCallback(err) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _packaging_factory_formats__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5242);
+/* harmony import */ var _packaging_factory_formats__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8535);
 /* harmony import */ var _common_src_run_action_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8416);
 
 
@@ -44590,7 +44590,7 @@ async function expandFilePatterns(patterns, workDir, input) {
 
 /***/ }),
 
-/***/ 5242:
+/***/ 8535:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -57669,6 +57669,31 @@ async function readIntunewin(file, displayName = path.basename(file), limits = M
     return metadata;
 }
 
+;// CONCATENATED MODULE: ./packages/formats/src/open-reader.ts
+
+
+/**
+ * Opens a file for a random-access reader and hands the handle to `load`; when loading fails the
+ * handle is closed and the error passes through, so a refused file never leaks a descriptor.
+ * On success the reader owns the handle (and closes it).
+ */
+async function open_reader_openReader(file, load) {
+    let handle;
+    try {
+        handle = await open(file, 'r');
+    }
+    catch (error) {
+        throw new FactoryError('FILE_UNREADABLE', `cannot open ${file}`, { subject: file, cause: error });
+    }
+    try {
+        return await load(handle);
+    }
+    catch (error) {
+        await handle.close();
+        throw error;
+    }
+}
+
 ;// CONCATENATED MODULE: ./packages/formats/src/msi/compound-file.ts
 
 
@@ -57731,20 +57756,7 @@ class CompoundFile {
     }
     /** Opens and checks the header, FAT, mini FAT and directory; streams are read on demand. */
     static async open(file, limits = DEFAULT_COMPOUND_FILE_LIMITS) {
-        let handle;
-        try {
-            handle = await open(file, 'r');
-        }
-        catch (error) {
-            throw new FactoryError('FILE_UNREADABLE', `cannot open ${file}`, { subject: file, cause: error });
-        }
-        try {
-            return await CompoundFile.load(file, handle, limits);
-        }
-        catch (error) {
-            await handle.close();
-            throw error;
-        }
+        return openReader(file, (handle) => CompoundFile.load(file, handle, limits));
     }
     static async load(file, handle, limits) {
         const fileSize = (await handle.stat()).size;
@@ -58637,20 +58649,7 @@ class XarArchive {
     }
     /** Reads the header and TOC and verifies the TOC checksum. */
     static async open(file, limits = xar_archive_DEFAULT_XAR_LIMITS) {
-        let handle;
-        try {
-            handle = await open(file, 'r');
-        }
-        catch (error) {
-            throw new FactoryError('FILE_UNREADABLE', `cannot open ${file}`, { subject: file, cause: error });
-        }
-        try {
-            return await XarArchive.load(file, handle, limits);
-        }
-        catch (error) {
-            await handle.close();
-            throw error;
-        }
+        return openReader(file, (handle) => XarArchive.load(file, handle, limits));
     }
     static async load(file, handle, limits) {
         const fileSize = (await handle.stat()).size;

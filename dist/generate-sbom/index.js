@@ -50114,7 +50114,7 @@ function escapeMarkdown(text) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _packaging_factory_sbom__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2727);
+/* harmony import */ var _packaging_factory_sbom__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2409);
 /* harmony import */ var _common_src_run_action_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7358);
 
 
@@ -52129,7 +52129,7 @@ async function expandFilePatterns(patterns, workDir, input) {
 
 /***/ }),
 
-/***/ 2727:
+/***/ 2409:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -66537,6 +66537,31 @@ async function readIntunewin(file, displayName = external_node_path_default().ba
     return metadata;
 }
 
+;// CONCATENATED MODULE: ./packages/formats/src/open-reader.ts
+
+
+/**
+ * Opens a file for a random-access reader and hands the handle to `load`; when loading fails the
+ * handle is closed and the error passes through, so a refused file never leaks a descriptor.
+ * On success the reader owns the handle (and closes it).
+ */
+async function openReader(file, load) {
+    let handle;
+    try {
+        handle = await (0,promises_.open)(file, 'r');
+    }
+    catch (error) {
+        throw new src/* FactoryError */.Xx('FILE_UNREADABLE', `cannot open ${file}`, { subject: file, cause: error });
+    }
+    try {
+        return await load(handle);
+    }
+    catch (error) {
+        await handle.close();
+        throw error;
+    }
+}
+
 ;// CONCATENATED MODULE: ./packages/formats/src/msi/compound-file.ts
 
 
@@ -66599,20 +66624,7 @@ class CompoundFile {
     }
     /** Opens and checks the header, FAT, mini FAT and directory; streams are read on demand. */
     static async open(file, limits = DEFAULT_COMPOUND_FILE_LIMITS) {
-        let handle;
-        try {
-            handle = await (0,promises_.open)(file, 'r');
-        }
-        catch (error) {
-            throw new src/* FactoryError */.Xx('FILE_UNREADABLE', `cannot open ${file}`, { subject: file, cause: error });
-        }
-        try {
-            return await CompoundFile.load(file, handle, limits);
-        }
-        catch (error) {
-            await handle.close();
-            throw error;
-        }
+        return openReader(file, (handle) => CompoundFile.load(file, handle, limits));
     }
     static async load(file, handle, limits) {
         const fileSize = (await handle.stat()).size;
@@ -67588,20 +67600,7 @@ class XarArchive {
     }
     /** Reads the header and TOC and verifies the TOC checksum. */
     static async open(file, limits = DEFAULT_XAR_LIMITS) {
-        let handle;
-        try {
-            handle = await (0,promises_.open)(file, 'r');
-        }
-        catch (error) {
-            throw new src/* FactoryError */.Xx('FILE_UNREADABLE', `cannot open ${file}`, { subject: file, cause: error });
-        }
-        try {
-            return await XarArchive.load(file, handle, limits);
-        }
-        catch (error) {
-            await handle.close();
-            throw error;
-        }
+        return openReader(file, (handle) => XarArchive.load(file, handle, limits));
     }
     static async load(file, handle, limits) {
         const fileSize = (await handle.stat()).size;
@@ -69621,9 +69620,13 @@ function firstEntryName(head) {
     return head.length >= 30 + length ? head.toString('latin1', 30, 30 + length) : undefined;
 }
 function zipMatch(candidate, extensions, firstEntries) {
+    // The name first: in a directory walk only files with the right extension are opened at all.
+    const named = extensions.test(candidate.name);
+    if (!named && !candidate.explicit)
+        return false;
     if (!hasZipMagic(candidate.head))
         return false;
-    if (extensions.test(candidate.name))
+    if (named)
         return true;
     const first = firstEntryName(candidate.head);
     return candidate.explicit && first !== undefined && firstEntries.test(first);
@@ -70310,10 +70313,20 @@ function isLibrary(entry) {
     return ['libs', 'libdevel', 'oldlibs'].includes(section) || (entry.package ?? '').startsWith('lib');
 }
 /** Catalogues the entries of one status file: installed packages, Depends/Pre-Depends linked among them. */
+const COPYRIGHT_READS_AT_ONCE = 16;
+/** Names under usr/share/doc in the root (resolved inside it), so packages without a doc dir cost nothing. */
+async function docDirectoryNames(root) {
+    const dir = await resolveInRoot(root, 'usr/share/doc');
+    if (dir === undefined)
+        return new Set();
+    return new Set(await (0,promises_.readdir)(dir).catch(() => []));
+}
 async function catalogDpkgStatus(text, options) {
     const status = parseDpkgStatus(text, options.source);
     const notes = [...status.notes];
     const installed = [];
+    const docNames = options.root === undefined ? undefined : await docDirectoryNames(options.root);
+    const withCopyright = [];
     for (const entry of status.entries) {
         if (entry.package === undefined) {
             const hint = entry.source === undefined
@@ -70365,12 +70378,21 @@ async function catalogDpkgStatus(text, options) {
             if (entry.source.version !== undefined)
                 component.properties.push([`${dpkg_status_cataloger_PROP}:source-version`, entry.source.version]);
         }
-        if (options.root !== undefined && entry.license === undefined) {
-            const copyright = await readFileInRoot(options.root, `usr/share/doc/${entry.package}/copyright`).catch(() => undefined);
-            if (copyright !== undefined)
-                component.licenses.push(...debCopyrightLicenses(copyright.toString('utf8')));
-        }
+        if (docNames?.has(entry.package) === true && entry.license === undefined)
+            withCopyright.push(component);
         installed.push({ entry, component });
+    }
+    // Copyright files read a few at a time: one sequential chroot-style resolution per package made
+    // a 3,000-package root wait on the disk most of the time.
+    const root = options.root;
+    if (root !== undefined) {
+        for (let i = 0; i < withCopyright.length; i += COPYRIGHT_READS_AT_ONCE) {
+            await Promise.all(withCopyright.slice(i, i + COPYRIGHT_READS_AT_ONCE).map(async (component) => {
+                const copyright = await readFileInRoot(root, `usr/share/doc/${component.name}/copyright`).catch(() => undefined);
+                if (copyright !== undefined)
+                    component.licenses.push(...debCopyrightLicenses(copyright.toString('utf8')));
+            }));
+        }
     }
     // Depends/Pre-Depends among the installed packages of this file: for 'a | b', the first
     // alternative installed, by name or through an installed package's Provides; same
@@ -72814,37 +72836,63 @@ function candidateFor(file, relative, explicit) {
 function firstMatch(catalogers, candidate) {
     return catalogers.find((c) => c.matches(candidate));
 }
-/** Walks a directory (sorted, symlinks not followed) and offers every regular file to the catalogers. */
+/** Directories listed at once during a walk: one at a time left a 50,000-file tree waiting on the disk. */
+const LISTINGS_AT_ONCE = 16;
+/**
+ * Walks a directory (symlinks not followed) and offers every regular file to the catalogers.
+ * Directories are listed concurrently, so the order found is not stable: the caller sorts.
+ */
 async function walkDirectory(root, catalogers, distro) {
     const found = [];
     const pending = [root];
-    while (pending.length > 0) {
-        const dir = pending.pop();
-        let entries;
-        try {
-            entries = await (0,promises_.readdir)(dir, { withFileTypes: true });
-        }
-        catch (error) {
-            throw new src/* FactoryError */.Xx('FILE_UNREADABLE', `${dir} cannot be listed`, { subject: dir, cause: error });
-        }
-        const subdirs = [];
-        for (const entry of entries) {
-            const full = external_node_path_default().join(dir, entry.name);
-            if (entry.isDirectory()) {
-                if (!SKIPPED_DIRS.has(entry.name))
-                    subdirs.push(full);
+    let active = 0;
+    let failure;
+    await new Promise((resolve) => {
+        const visit = async (dir) => {
+            let entries;
+            try {
+                entries = await (0,promises_.readdir)(dir, { withFileTypes: true });
             }
-            else if (entry.isFile()) {
-                const relative = external_node_path_default().relative(root, full).split((external_node_path_default()).sep).join('/');
-                const cataloger = firstMatch(catalogers, candidateFor(full, relative, false));
-                if (cataloger !== undefined)
-                    found.push({ file: full, cataloger, explicit: false, root, ...(distro === undefined ? {} : { distro }) });
+            catch (error) {
+                throw new src/* FactoryError */.Xx('FILE_UNREADABLE', `${dir} cannot be listed`, { subject: dir, cause: error });
             }
-        }
-        // Depth-first in name order: push reversed so the smallest name is walked first.
-        subdirs.sort((a, b) => (a < b ? 1 : a > b ? -1 : 0));
-        pending.push(...subdirs);
-    }
+            for (const entry of entries) {
+                const full = external_node_path_default().join(dir, entry.name);
+                if (entry.isDirectory()) {
+                    if (!SKIPPED_DIRS.has(entry.name))
+                        pending.push(full);
+                }
+                else if (entry.isFile()) {
+                    const relative = external_node_path_default().relative(root, full).split((external_node_path_default()).sep).join('/');
+                    const cataloger = firstMatch(catalogers, candidateFor(full, relative, false));
+                    if (cataloger !== undefined)
+                        found.push({ file: full, cataloger, explicit: false, root, ...(distro === undefined ? {} : { distro }) });
+                }
+            }
+        };
+        const pump = () => {
+            while (failure === undefined && active < LISTINGS_AT_ONCE && pending.length > 0) {
+                const dir = pending.pop();
+                active += 1;
+                visit(dir).then(() => {
+                    active -= 1;
+                    pump();
+                }, (error) => {
+                    active -= 1;
+                    failure ??=
+                        error instanceof Error
+                            ? error
+                            : new src/* FactoryError */.Xx('FILE_UNREADABLE', `${root} cannot be walked`, { subject: root, cause: error });
+                    pump();
+                });
+            }
+            if (active === 0 && (pending.length === 0 || failure !== undefined))
+                resolve();
+        };
+        pump();
+    });
+    if (failure !== undefined)
+        throw failure;
     return found;
 }
 /** What users call the formats, by the file name endings that suggest them. */
@@ -73530,6 +73578,20 @@ function npmTable(catalog) {
 function mismatchLine(m) {
     return `${m.source}:${m.path} is ${nameAt(m.installedName, m.installedVersion)}, ${m.lockfile} says ${nameAt(m.lockedName, m.lockedVersion)}`;
 }
+/** A failed result that wrote no SBOM: one headline, optional tables, one error. */
+function noSbom(error, headline, records, extra = {}) {
+    return {
+        status: 'failed',
+        decision: { result: 'fail', reason: error.message },
+        inputs: records,
+        outputs: [],
+        outputValues: {},
+        summary: ['### generate-sbom', '', `No SBOM written: ${headline}`, '', ...(extra.body ?? [])].join('\n'),
+        ...(extra.details === undefined ? {} : { details: extra.details }),
+        ...(extra.notes === undefined ? {} : { notes: extra.notes }),
+        errors: [error],
+    };
+}
 /**
  * The gate: a .deb whose installed npm packages contradict the lockfile it ships. Either document
  * alone would give a wrong SBOM (the lockfile's versions are not what runs), so no SBOM is written.
@@ -73540,32 +73602,21 @@ function mismatchFailure(catalog, records) {
     if (first === undefined)
         return undefined;
     const message = `${mismatches.length} installed npm package(s) differ from the lockfile shipped beside them: ${listed(mismatches, mismatchLine)}`;
-    return {
-        status: 'failed',
-        decision: { result: 'fail', reason: message },
-        inputs: records,
-        outputs: [],
-        outputValues: {},
-        summary: [
-            '### generate-sbom',
-            '',
-            'No SBOM written: installed npm packages differ from the lockfile shipped with them, so the lockfile misstates what the package contains.',
-            '',
+    const error = new src/* FactoryError */.Xx('SBOM_LOCKFILE_MISMATCH', message, {
+        subject: `${first.source}:${first.path}`,
+        hint: 'rebuild the package from a clean install (npm ci) so node_modules matches the lockfile, or ship the lockfile npm wrote for this tree',
+    });
+    return noSbom(error, 'installed npm packages differ from the lockfile shipped with them, so the lockfile misstates what the package contains.', records, {
+        body: [
             '| Package | Install path | Installed | Lockfile | Locked |',
             '|---|---|---|---|---|',
             ...mismatches.map((m) => `| ${cell(m.source)} | ${cell(m.path)} | ${cell(nameAt(m.installedName, m.installedVersion))} | ${cell(m.lockfile)} | ${cell(nameAt(m.lockedName, m.lockedVersion))} |`),
             '',
             ...npmTable(catalog),
-        ].join('\n'),
+        ],
         details: { npmProjects: npmDetails(catalog) },
         notes: npmNotes(catalog),
-        errors: [
-            new src/* FactoryError */.Xx('SBOM_LOCKFILE_MISMATCH', message, {
-                subject: `${first.source}:${first.path}`,
-                hint: 'rebuild the package from a clean install (npm ci) so node_modules matches the lockfile, or ship the lockfile npm wrote for this tree',
-            }),
-        ],
-    };
+    });
 }
 function summaryFor(counts, written, catalog, notes) {
     const sources = catalog.sources;
@@ -73589,45 +73640,20 @@ function summaryFor(counts, written, catalog, notes) {
 function incompleteFailure(catalog, records) {
     const [first] = catalog.unreadable;
     const message = `${catalog.unreadable.length} file(s) recognised as packages could not be read, so the SBOM would miss them: ${listed(catalog.unreadable, (u) => `${u.file} (${u.reason})`)}`;
-    return {
-        status: 'failed',
-        decision: { result: 'fail', reason: message },
-        inputs: records,
-        outputs: [],
-        outputValues: {},
-        summary: [
-            '### generate-sbom',
-            '',
-            'No SBOM written: some files recognised as packages could not be read, and an SBOM without them would hide their vulnerabilities from the scan.',
-            '',
-            ...unreadableTable(catalog.unreadable),
-        ].join('\n'),
-        details: { unreadable: catalog.unreadable },
-        errors: [
-            new src/* FactoryError */.Xx('SBOM_INCOMPLETE', message, {
-                subject: first?.file ?? 'paths',
-                hint: 'repair or remove the files listed, or set on-unreadable: warn to write the SBOM without them (they stay listed in the evidence)',
-            }),
-        ],
-    };
+    const error = new src/* FactoryError */.Xx('SBOM_INCOMPLETE', message, {
+        subject: first?.file ?? 'paths',
+        hint: 'repair or remove the files listed, or set on-unreadable: warn to write the SBOM without them (they stay listed in the evidence)',
+    });
+    return noSbom(error, 'some files recognised as packages could not be read, and an SBOM without them would hide their vulnerabilities from the scan.', records, { body: unreadableTable(catalog.unreadable), details: { unreadable: catalog.unreadable } });
 }
 async function run(options, ctx) {
     const inputs = await expandSbomInputs(options.paths, ctx.workDir, CATALOGERS, { distroOf: findDistroRelease });
     if (inputs.length === 0) {
-        return {
-            status: 'failed',
-            decision: { result: 'fail', reason: 'no .deb or package-lock.json found in the paths given' },
-            inputs: [],
-            outputs: [],
-            outputValues: {},
-            summary: '### generate-sbom\n\nNo SBOM written: no .deb or package-lock.json found in the paths given.\n',
-            errors: [
-                new src/* FactoryError */.Xx('SBOM_EMPTY', `no .deb or package-lock.json found in: ${options.paths.join(', ')}`, {
-                    subject: 'paths',
-                    hint: 'point paths at the built package (factory-out/packages/*.deb) or a package-lock.json',
-                }),
-            ],
-        };
+        const error = new src/* FactoryError */.Xx('SBOM_EMPTY', `no package, lockfile or package database found in: ${options.paths.join(', ')}`, {
+            subject: 'paths',
+            hint: 'point paths at the built package (factory-out/packages/*.deb), a lockfile, or a directory or root filesystem holding them',
+        });
+        return noSbom(error, 'no package, lockfile or package database found in the paths given.', []);
     }
     const records = [];
     const catalog = await catalogInputs(inputs, ctx, records);
@@ -73639,17 +73665,10 @@ async function run(options, ctx) {
     const counts = countComponents(catalog.components);
     const total = counts.total;
     if (total === 0) {
-        return {
-            status: 'failed',
-            decision: { result: 'fail', reason: 'the inputs hold no components' },
-            inputs: records,
-            outputs: [],
-            outputValues: {},
-            summary: '### generate-sbom\n\nNo SBOM written: the inputs hold no components.\n',
-            errors: [
-                new src/* FactoryError */.Xx('SBOM_EMPTY', `the inputs (${inputs.map((i) => i.file).join(', ')}) hold no components`, { subject: 'paths' }),
-            ],
-        };
+        const error = new src/* FactoryError */.Xx('SBOM_EMPTY', `the inputs (${inputs.map((i) => i.file).join(', ')}) hold no components`, {
+            subject: 'paths',
+        });
+        return noSbom(error, 'the inputs hold no components.', records);
     }
     let epoch = options.sourceDateEpoch;
     const notes = [...npmNotes(catalog), ...catalog.notes];

@@ -52138,7 +52138,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   Zd: () => (/* reexport */ generateSbomStage)
 });
 
-// UNUSED EXPORTS: CATALOGERS, CYCLONEDX_LIBRARY, CYCLONEDX_SPEC_VERSIONS, ECOSYSTEM_LABELS, IDN_EMAIL, LICENSE_ALIASES, SBOM_ECOSYSTEMS, SBOM_FORMATS, SPDX_VERSION, aliasKey, androidApkCataloger, androidPurl, apkInstalledCataloger, apkPurl, appZipCatalogers, archiveCataloger, basePackage, byPythonRef, candidateFor, canonicalPurl, catalogApk, catalogApkInstalled, catalogDeb, catalogDpkgStatus, catalogInputs, catalogInstalledNpmProject, catalogIntunewin, catalogMacosPackage, catalogMsi, catalogMsix, catalogNpmLockfile, catalogNpmProject, catalogNpmProjectDirectory, catalogNpmTarball, catalogPoetryLock, catalogRequirements, catalogRpmFile, catalogRpmdbContents, cell, checkedPurl, cleanNpmVersion, combineLicenses, countByEcosystem, countComponents, countTables, debCataloger, debComponentType, debPurl, debVendor, depGroupsOf, distinctNpmPackages, distroReleaseFrom, dpkgStatusCataloger, expandSbomInputs, findDistroRelease, formatPurl, gitCommitOf, installedNpmPackages, installerCatalogers, intunewinCataloger, intunewinPurl, isIdnEmail, isInstalledNpmManifest, licenseRefFor, licensesOf, linkDebDependencies, linuxCatalogers, macosPkgCataloger, manifestObject, mergeComponents, msiCataloger, msiPurl, msixBundleCataloger, msixCataloger, msixPurl, newComponent, normalizeLicense, normalizeLicenses, npmAuthor, npmDeclaredDependencies, npmExternalReferences, npmExtraCatalogers, npmInstallLocation, npmInstalledCataloger, npmLockfileCataloger, npmPurl, npmTarballCataloger, packageNameFromPath, parseContact, parseInstalledNpmManifest, parseNpmLockfile, parsePurl, poetryLockCataloger, pythonCatalogers, pythonComponent, pythonEggCataloger, pythonInstalledCataloger, pythonLicenses, pythonPurl, pythonRequirementsCataloger, pythonSdistCataloger, pythonSupplier, pythonWheelCataloger, readDebNpmTree, readFileInRoot, readNodeModulesTree, readSpdxPackages, recordChildren, renderCycloneDxJson, renderSpdxJson, resolveInRoot, resolveNpmDependency, rootFilesystemOf, rpmCataloger, rpmComponent, rpmPurl, rpmVendorNamespace, rpmVersion, rpmdbBerkeleyCataloger, rpmdbSqliteCataloger, sortPythonProperties, sriToHexDigests, unreadableTable, uuidV5, validateCycloneDxJson, validateSbomFile, validateSpdxDocument, validateSpdxJson
+// UNUSED EXPORTS: CATALOGERS, CYCLONEDX_LIBRARY, CYCLONEDX_SPEC_VERSIONS, ECOSYSTEM_LABELS, IDN_EMAIL, LICENSE_ALIASES, SBOM_ECOSYSTEMS, SBOM_FORMATS, SPDX_VERSION, aliasKey, androidApkCataloger, androidPurl, apkInstalledCataloger, apkPurl, appZipCatalogers, archiveCataloger, basePackage, byPythonRef, candidateFor, canonicalPurl, catalogApk, catalogApkInstalled, catalogDeb, catalogDpkgStatus, catalogInputs, catalogInstalledNpmProject, catalogIntunewin, catalogMacosPackage, catalogMsi, catalogMsix, catalogNpmLockfile, catalogNpmProject, catalogNpmProjectDirectory, catalogNpmTarball, catalogPoetryLock, catalogRequirements, catalogRpmFile, catalogRpmdbContents, cell, checkedPurl, cleanNpmVersion, combineLicenses, compareProperties, compareRefs, countByEcosystem, countComponents, countTables, debCataloger, debComponentType, debPurl, debVendor, depGroupsOf, distinctNpmPackages, distroReleaseFrom, dpkgStatusCataloger, expandSbomInputs, findDistroRelease, formatPurl, gitCommitOf, installedNpmPackages, installerCatalogers, intunewinCataloger, intunewinPurl, isIdnEmail, isInstalledNpmManifest, licenseRefFor, licensesOf, linkDebDependencies, linuxCatalogers, macosPkgCataloger, manifestObject, mergeComponents, msiCataloger, msiPurl, msixBundleCataloger, msixCataloger, msixPurl, newComponent, normalizeLicense, normalizeLicenses, npmAuthor, npmDeclaredDependencies, npmExternalReferences, npmExtraCatalogers, npmInstallLocation, npmInstalledCataloger, npmLockfileCataloger, npmPurl, npmTarballCataloger, packageNameFromPath, parseContact, parseInstalledNpmManifest, parseNpmLockfile, parsePurl, poetryLockCataloger, pythonCatalogers, pythonComponent, pythonEggCataloger, pythonInstalledCataloger, pythonLicenses, pythonPurl, pythonRequirementsCataloger, pythonSdistCataloger, pythonSupplier, pythonWheelCataloger, readDebNpmTree, readFileInRoot, readNodeModulesTree, readSpdxPackages, recordChildren, renderCycloneDxJson, renderSpdxJson, resolveInRoot, resolveNpmDependency, rootFilesystemOf, rpmCataloger, rpmComponent, rpmPurl, rpmVendorNamespace, rpmVersion, rpmdbBerkeleyCataloger, rpmdbSqliteCataloger, sortProperties, sortPythonProperties, sriToHexDigests, unreadableTable, uuidV5, validateCycloneDxJson, validateSbomFile, validateSpdxDocument, validateSpdxJson
 
 // EXTERNAL MODULE: ./packages/core/src/index.ts + 17 modules
 var src = __nccwpck_require__(2865);
@@ -52612,6 +52612,18 @@ function mergeComponents(lists) {
         }
     }
     return [...byRef.values()];
+}
+/** Order of properties in every SBOM we write: by name, then value (code-unit order, locale-free). */
+function compareProperties([an, av], [bn, bv]) {
+    return an < bn ? -1 : an > bn ? 1 : av < bv ? -1 : av > bv ? 1 : 0;
+}
+/** Sorts properties in place by name, then value, and returns them (deterministic output). */
+function sortProperties(properties) {
+    return properties.sort(compareProperties);
+}
+/** Order of components: by ref. */
+function compareRefs(a, b) {
+    return a.ref < b.ref ? -1 : a.ref > b.ref ? 1 : 0;
 }
 
 ;// CONCATENATED MODULE: ./packages/sbom/src/catalog/npm-cataloger.ts
@@ -69250,17 +69262,18 @@ function cyclonedx_json_validateCycloneDxJson(json, specVersion = '1.6') {
 }
 
 ;// CONCATENATED MODULE: ./packages/sbom/src/catalog/apps-zip/component-order.ts
+
 /**
  * Deterministic order for what the app-package catalogers return: properties by name then value,
  * components (and their children) by ref.
  */
 function sortComponent(component) {
-    component.properties.sort(([an, av], [bn, bv]) => (an < bn ? -1 : an > bn ? 1 : av < bv ? -1 : av > bv ? 1 : 0));
+    sortProperties(component.properties);
     component.children = sortComponents(component.children);
     return component;
 }
 function sortComponents(components) {
-    return components.map(sortComponent).sort((a, b) => (a.ref < b.ref ? -1 : a.ref > b.ref ? 1 : 0));
+    return components.map(sortComponent).sort(compareRefs);
 }
 
 ;// CONCATENATED MODULE: ./packages/sbom/src/catalog/apps-zip/android-apk-cataloger.ts
@@ -69773,112 +69786,6 @@ const npmLockfileCataloger = {
     },
 };
 
-;// CONCATENATED MODULE: ./packages/sbom/src/catalog/installers/msi-cataloger.ts
-
-
-
-
-/**
- * Windows Installer packages (.msi). The component is the product the package installs, as
- * Windows itself names it in "Apps & features": ProductName and ProductVersion from the Property
- * table, Manufacturer as supplier.
- *
- * purl: there is no registered purl type for MSI (purl-spec issue #255 is still open), so the
- * package is `pkg:generic/<ProductName>@<ProductVersion>`, the spec's type for software without
- * a package registry; ProductName is kept as written because generic defines no normalisation.
- * The `arch` qualifier carries the summary Template's platform (Intel → x86, x64, Arm64 → arm64):
- * one product is routinely shipped as an x86 and an x64 MSI with the same name and version, and
- * without it the two would collapse into one SBOM component. ProductCode, UpgradeCode and the
- * package code are not part of the purl (they are GUIDs no scanner looks up) but are kept as
- * `packaging-factory:windows:*` properties, where a Windows inventory can match them.
- */
-/** Summary Template platform names (Windows Installer SDK, "Template Summary") → purl arch values. */
-const PLATFORM_ARCH = { intel: 'x86', x64: 'x64', amd64: 'x64', intel64: 'ia64', arm: 'arm', arm64: 'arm64' };
-/** Property-table rows worth recording: identity, and the Add/Remove Programs entries vendors fill in. */
-const RECORDED_PROPERTIES = [
-    'ProductCode',
-    'UpgradeCode',
-    'ProductLanguage',
-    'Manufacturer',
-    'ALLUSERS',
-    'ARPCOMMENTS',
-    'ARPCONTACT',
-    'ARPHELPLINK',
-    'ARPURLINFOABOUT',
-    'ARPURLUPDATEINFO',
-];
-/** The purl of an MSI's product; undefined parts of the identity fall back as documented above. */
-function msiPurl(pkg, name, version) {
-    const platforms = pkg.summary?.platforms ?? [];
-    const qualifiers = {};
-    if (platforms.length === 1) {
-        const platform = platforms[0];
-        qualifiers['arch'] = PLATFORM_ARCH[platform.toLowerCase()] ?? platform.toLowerCase();
-    }
-    return formatPurl({ type: 'generic', name, version, qualifiers });
-}
-/** Catalogues one .msi: its product as an application component. */
-async function catalogMsi(file, shown) {
-    const pkg = await readMsiPackage(file);
-    const missing = (property) => new src/* FactoryError */.Xx('ARCHIVE_CORRUPT', `${shown} has no ${property} property, which every Windows Installer package must set`, {
-        subject: shown,
-        hint: 'set the property in the package source (WiX: Product/@Name and @Version) and rebuild',
-    });
-    if (pkg.productName === undefined)
-        throw missing('ProductName');
-    if (pkg.productVersion === undefined)
-        throw missing('ProductVersion');
-    const purl = msiPurl(pkg, pkg.productName, pkg.productVersion);
-    const component = newComponent({
-        ref: purl,
-        type: 'application',
-        ecosystem: 'windows',
-        name: pkg.productName,
-        version: pkg.productVersion,
-        purl,
-        scope: 'required',
-    });
-    component.hashes.set('SHA-256', await (0,src/* digestFile */.TM)(file));
-    if (pkg.manufacturer !== undefined)
-        component.supplier = { name: pkg.manufacturer };
-    const properties = [['packaging-factory:source', shown]];
-    for (const name of RECORDED_PROPERTIES) {
-        const value = pkg.properties[name];
-        if (value !== undefined && value !== '')
-            properties.push([`packaging-factory:windows:${name}`, value]);
-    }
-    const summary = pkg.summary;
-    if (summary !== undefined) {
-        if (summary.revisionNumber !== undefined)
-            properties.push(['packaging-factory:windows:PackageCode', summary.revisionNumber]);
-        if (summary.template !== undefined)
-            properties.push(['packaging-factory:windows:Template', summary.template]);
-        if (summary.author !== undefined)
-            properties.push(['packaging-factory:windows:Author', summary.author]);
-        if (summary.pageCount !== undefined)
-            properties.push(['packaging-factory:windows:InstallerVersion', String(summary.pageCount)]);
-        if (summary.creatingApplication !== undefined)
-            properties.push(['packaging-factory:windows:CreatingApplication', summary.creatingApplication]);
-        if (summary.subject !== undefined && summary.subject !== '')
-            component.description = summary.subject;
-    }
-    component.properties = sortProperties(properties);
-    for (const name of ['ARPURLINFOABOUT', 'ARPHELPLINK']) {
-        const url = pkg.properties[name];
-        if (url !== undefined && /^https?:\/\/\S+$/.test(url)) {
-            component.externalReferences.push({ type: 'website', url });
-            break;
-        }
-    }
-    const notes = [];
-    if (summary === undefined)
-        notes.push(`${shown}: no SummaryInformation stream (Windows refuses to install such a package); platform unknown`);
-    return { components: [component], notes, unreadable: [] };
-}
-function sortProperties(properties) {
-    return [...properties].sort(([an, av], [bn, bv]) => (an < bn ? -1 : an > bn ? 1 : av < bv ? -1 : av > bv ? 1 : 0));
-}
-
 ;// CONCATENATED MODULE: ./packages/sbom/src/catalog/installers/macos-pkg-cataloger.ts
 
 
@@ -70047,6 +69954,109 @@ async function catalogMacosPackage(file, shown) {
     return { components: list, notes: notes.sort(), unreadable };
 }
 
+;// CONCATENATED MODULE: ./packages/sbom/src/catalog/installers/msi-cataloger.ts
+
+
+
+
+/**
+ * Windows Installer packages (.msi). The component is the product the package installs, as
+ * Windows itself names it in "Apps & features": ProductName and ProductVersion from the Property
+ * table, Manufacturer as supplier.
+ *
+ * purl: there is no registered purl type for MSI (purl-spec issue #255 is still open), so the
+ * package is `pkg:generic/<ProductName>@<ProductVersion>`, the spec's type for software without
+ * a package registry; ProductName is kept as written because generic defines no normalisation.
+ * The `arch` qualifier carries the summary Template's platform (Intel → x86, x64, Arm64 → arm64):
+ * one product is routinely shipped as an x86 and an x64 MSI with the same name and version, and
+ * without it the two would collapse into one SBOM component. ProductCode, UpgradeCode and the
+ * package code are not part of the purl (they are GUIDs no scanner looks up) but are kept as
+ * `packaging-factory:windows:*` properties, where a Windows inventory can match them.
+ */
+/** Summary Template platform names (Windows Installer SDK, "Template Summary") → purl arch values. */
+const PLATFORM_ARCH = { intel: 'x86', x64: 'x64', amd64: 'x64', intel64: 'ia64', arm: 'arm', arm64: 'arm64' };
+/** Property-table rows worth recording: identity, and the Add/Remove Programs entries vendors fill in. */
+const RECORDED_PROPERTIES = [
+    'ProductCode',
+    'UpgradeCode',
+    'ProductLanguage',
+    'Manufacturer',
+    'ALLUSERS',
+    'ARPCOMMENTS',
+    'ARPCONTACT',
+    'ARPHELPLINK',
+    'ARPURLINFOABOUT',
+    'ARPURLUPDATEINFO',
+];
+/** The purl of an MSI's product; undefined parts of the identity fall back as documented above. */
+function msiPurl(pkg, name, version) {
+    const platforms = pkg.summary?.platforms ?? [];
+    const qualifiers = {};
+    if (platforms.length === 1) {
+        const platform = platforms[0];
+        qualifiers['arch'] = PLATFORM_ARCH[platform.toLowerCase()] ?? platform.toLowerCase();
+    }
+    return formatPurl({ type: 'generic', name, version, qualifiers });
+}
+/** Catalogues one .msi: its product as an application component. */
+async function catalogMsi(file, shown) {
+    const pkg = await readMsiPackage(file);
+    const missing = (property) => new src/* FactoryError */.Xx('ARCHIVE_CORRUPT', `${shown} has no ${property} property, which every Windows Installer package must set`, {
+        subject: shown,
+        hint: 'set the property in the package source (WiX: Product/@Name and @Version) and rebuild',
+    });
+    if (pkg.productName === undefined)
+        throw missing('ProductName');
+    if (pkg.productVersion === undefined)
+        throw missing('ProductVersion');
+    const purl = msiPurl(pkg, pkg.productName, pkg.productVersion);
+    const component = newComponent({
+        ref: purl,
+        type: 'application',
+        ecosystem: 'windows',
+        name: pkg.productName,
+        version: pkg.productVersion,
+        purl,
+        scope: 'required',
+    });
+    component.hashes.set('SHA-256', await (0,src/* digestFile */.TM)(file));
+    if (pkg.manufacturer !== undefined)
+        component.supplier = { name: pkg.manufacturer };
+    const properties = [['packaging-factory:source', shown]];
+    for (const name of RECORDED_PROPERTIES) {
+        const value = pkg.properties[name];
+        if (value !== undefined && value !== '')
+            properties.push([`packaging-factory:windows:${name}`, value]);
+    }
+    const summary = pkg.summary;
+    if (summary !== undefined) {
+        if (summary.revisionNumber !== undefined)
+            properties.push(['packaging-factory:windows:PackageCode', summary.revisionNumber]);
+        if (summary.template !== undefined)
+            properties.push(['packaging-factory:windows:Template', summary.template]);
+        if (summary.author !== undefined)
+            properties.push(['packaging-factory:windows:Author', summary.author]);
+        if (summary.pageCount !== undefined)
+            properties.push(['packaging-factory:windows:InstallerVersion', String(summary.pageCount)]);
+        if (summary.creatingApplication !== undefined)
+            properties.push(['packaging-factory:windows:CreatingApplication', summary.creatingApplication]);
+        if (summary.subject !== undefined && summary.subject !== '')
+            component.description = summary.subject;
+    }
+    component.properties = sortProperties(properties);
+    for (const name of ['ARPURLINFOABOUT', 'ARPHELPLINK']) {
+        const url = pkg.properties[name];
+        if (url !== undefined && /^https?:\/\/\S+$/.test(url)) {
+            component.externalReferences.push({ type: 'website', url });
+            break;
+        }
+    }
+    const notes = [];
+    if (summary === undefined)
+        notes.push(`${shown}: no SummaryInformation stream (Windows refuses to install such a package); platform unknown`);
+    return { components: [component], notes, unreadable: [] };
+}
+
 ;// CONCATENATED MODULE: ./packages/sbom/src/catalog/installers/index.ts
 
 
@@ -70089,10 +70099,7 @@ function withQualifiers(purl, extra) {
 function distroQualifier(distro) {
     return { distro: distro?.qualifier };
 }
-/** Sorts properties by name, then value (deterministic output). */
-function purl_qualifiers_sortProperties(properties) {
-    return properties.sort(([an, av], [bn, bv]) => (an < bn ? -1 : an > bn ? 1 : av < bv ? -1 : av > bv ? 1 : 0));
-}
+
 
 ;// CONCATENATED MODULE: ./packages/sbom/src/catalog/linux/apk-installed-cataloger.ts
 
@@ -70200,7 +70207,7 @@ function catalogApkInstalled(text, options) {
                 component.dependsOn.add(target.ref);
             component.properties.push([`${PROP}:depends`, token]);
         }
-        purl_qualifiers_sortProperties(component.properties);
+        sortProperties(component.properties);
     }
     const components = entries.map((e) => e.component).sort((a, b) => (a.ref < b.ref ? -1 : a.ref > b.ref ? 1 : 0));
     return { components, notes, unreadable: [] };
@@ -70429,7 +70436,7 @@ async function catalogDpkgStatus(text, options) {
         }
         if (unresolved.length > 0)
             component.properties.push([`${dpkg_status_cataloger_PROP}:depends-unresolved`, formatDebRelations(unresolved)]);
-        purl_qualifiers_sortProperties(component.properties);
+        sortProperties(component.properties);
     }
     const seen = new Set();
     const components = [];
@@ -70600,7 +70607,7 @@ async function catalogRpmFile(file, shown, distro) {
     }
     for (const dep of pkg.info.provides)
         component.properties.push([`${rpm_cataloger_PROP}:provides`, formatRpmDependency(dep)]);
-    purl_qualifiers_sortProperties(component.properties);
+    sortProperties(component.properties);
     return { components: [component], notes: [], unreadable: [] };
 }
 /**
@@ -70648,7 +70655,7 @@ function catalogRpmdbContents(contents, shown, distro) {
             else if (target !== component.ref)
                 component.dependsOn.add(target);
         }
-        purl_qualifiers_sortProperties(component.properties);
+        sortProperties(component.properties);
     }
     const components = [...byRef.values()].map((e) => e.component).sort((a, b) => (a.ref < b.ref ? -1 : a.ref > b.ref ? 1 : 0));
     return { components, notes, unreadable: [] };
@@ -71374,11 +71381,11 @@ function recordChildren(ownerRef, record) {
 }
 /** Sorts properties by name then value (the catalogers' determinism rule). */
 function sortPythonProperties(component) {
-    component.properties.sort(([a, av], [b, bv]) => (a === b ? (av < bv ? -1 : av > bv ? 1 : 0) : a < b ? -1 : 1));
+    sortProperties(component.properties);
 }
 /** Sorts components by ref. */
 function byPythonRef(a, b) {
-    return a.ref < b.ref ? -1 : a.ref > b.ref ? 1 : 0;
+    return compareRefs(a, b);
 }
 
 ;// CONCATENATED MODULE: ./packages/sbom/src/catalog/python/poetry-lock-cataloger.ts

@@ -108,3 +108,18 @@ export function mergeComponents(lists: readonly SbomComponent[][]): SbomComponen
   }
   return [...byRef.values()];
 }
+
+/** Order of properties in every SBOM we write: by name, then value (code-unit order, locale-free). */
+export function compareProperties([an, av]: readonly [string, string], [bn, bv]: readonly [string, string]): number {
+  return an < bn ? -1 : an > bn ? 1 : av < bv ? -1 : av > bv ? 1 : 0;
+}
+
+/** Sorts properties in place by name, then value, and returns them (deterministic output). */
+export function sortProperties(properties: [string, string][]): [string, string][] {
+  return properties.sort(compareProperties);
+}
+
+/** Order of components: by ref. */
+export function compareRefs(a: Pick<SbomComponent, 'ref'>, b: Pick<SbomComponent, 'ref'>): number {
+  return a.ref < b.ref ? -1 : a.ref > b.ref ? 1 : 0;
+}

@@ -4,7 +4,7 @@ import { readMacosPackage, type MacosComponentPackage, type MacosPackage, type M
 import { formatPurl } from '../../purl/package-url.ts';
 import type { CatalogOutput } from '../cataloger.ts';
 import { newComponent, type SbomComponent } from '../sbom-component.ts';
-import { sortProperties } from './msi-cataloger.ts';
+import { sortProperties } from '../sbom-component.ts';
 
 /**
  * macOS installer packages (.pkg/.mpkg, xar). Each component package becomes a component named by

@@ -2,7 +2,7 @@ import { digestFile, FactoryError } from '@packaging-factory/core';
 import { readMsiPackage, type MsiPackage } from '@packaging-factory/formats';
 import { formatPurl } from '../../purl/package-url.ts';
 import type { CatalogOutput } from '../cataloger.ts';
-import { newComponent, type SbomComponent } from '../sbom-component.ts';
+import { newComponent, sortProperties, type SbomComponent } from '../sbom-component.ts';
 
 /**
  * Windows Installer packages (.msi). The component is the product the package installs, as
@@ -96,8 +96,4 @@ export async function catalogMsi(file: string, shown: string): Promise<CatalogOu
   if (summary === undefined)
     notes.push(`${shown}: no SummaryInformation stream (Windows refuses to install such a package); platform unknown`);
   return { components: [component], notes, unreadable: [] };
-}
-
-export function sortProperties(properties: [string, string][]): [string, string][] {
-  return [...properties].sort(([an, av], [bn, bv]) => (an < bn ? -1 : an > bn ? 1 : av < bv ? -1 : av > bv ? 1 : 0));
 }

@@ -21,7 +21,4 @@ export function distroQualifier(distro: DistroRelease | undefined): Record<strin
   return { distro: distro?.qualifier };
 }
 
-/** Sorts properties by name, then value (deterministic output). */
-export function sortProperties(properties: [string, string][]): [string, string][] {
-  return properties.sort(([an, av], [bn, bv]) => (an < bn ? -1 : an > bn ? 1 : av < bv ? -1 : av > bv ? 1 : 0));
-}
+export { sortProperties } from '../sbom-component.ts';

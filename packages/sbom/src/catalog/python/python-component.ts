@@ -8,7 +8,7 @@ import {
 } from '@packaging-factory/formats';
 import { isIdnEmail } from '../../cyclonedx/idn-email.ts';
 import { formatPurl } from '../../purl/package-url.ts';
-import { newComponent, type SbomComponent, type SbomContact } from '../sbom-component.ts';
+import { compareRefs, newComponent, sortProperties, type SbomComponent, type SbomContact } from '../sbom-component.ts';
 
 /**
  * Python distributions as SBOM components. The purl follows the pypi type definition
@@ -167,10 +167,10 @@ export function recordChildren(ownerRef: string, record: readonly RecordEntry[])
 
 /** Sorts properties by name then value (the catalogers' determinism rule). */
 export function sortPythonProperties(component: SbomComponent): void {
-  component.properties.sort(([a, av], [b, bv]) => (a === b ? (av < bv ? -1 : av > bv ? 1 : 0) : a < b ? -1 : 1));
+  sortProperties(component.properties);
 }
 
 /** Sorts components by ref. */
 export function byPythonRef(a: SbomComponent, b: SbomComponent): number {
-  return a.ref < b.ref ? -1 : a.ref > b.ref ? 1 : 0;
+  return compareRefs(a, b);
 }

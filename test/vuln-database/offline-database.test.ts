@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { cp, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { FactoryError } from '@packaging-factory/core';
@@ -13,18 +12,10 @@ import {
   type OsvDatabase,
 } from '@packaging-factory/vuln';
 import { tempDir } from '../support/context.ts';
-import { FIXTURES } from '../vuln/fixtures.ts';
+import { readMatchingCases } from '../vuln/fixtures.ts';
 import { MATCHING_DB, writeEcosystemDumps, writeZip } from './zip-dumps.ts';
 
-interface MatchingCase {
-  id: string;
-  ecosystem: string;
-  name: string;
-  version: string;
-  expected_ids: string[];
-}
-
-const CASES = (JSON.parse(readFileSync(path.join(FIXTURES, 'osv-matching', 'queries.json'), 'utf8')) as { cases: MatchingCase[] }).cases;
+const CASES = readMatchingCases();
 
 async function failure(promise: Promise<unknown>): Promise<FactoryError> {
   try {

@@ -1,22 +1,13 @@
-import { readFileSync } from 'node:fs';
 import { readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { FactoryError, MemoryLogger } from '@packaging-factory/core';
 import { databaseProvenance, fetchOsvApiDatabase, OsvApiClient, queryIds, type OsvApiQuery } from '@packaging-factory/vuln';
 import { startOsvFake, type OsvFake } from '../support/osv-fake/osv-fake.ts';
 import { tempDir } from '../support/context.ts';
-import { FIXTURES } from '../vuln/fixtures.ts';
+import { readMatchingCases, type MatchingCase } from '../vuln/fixtures.ts';
 import { MATCHING_DB } from './zip-dumps.ts';
 
-interface MatchingCase {
-  id: string;
-  ecosystem: string;
-  name: string;
-  version: string;
-  expected_ids: string[];
-}
-
-const CASES = (JSON.parse(readFileSync(path.join(FIXTURES, 'osv-matching', 'queries.json'), 'utf8')) as { cases: MatchingCase[] }).cases;
+const CASES = readMatchingCases();
 // Fast retries: the policy is exercised, the test does not wait seconds.
 const FAST = { attempts: 4, baseDelayMs: 1, maxDelayMs: 20 };
 

@@ -1,18 +1,9 @@
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ecosystemSupport, loadOsvDatabase, parseEcosystem, queryIds, type OsvDatabase } from '@packaging-factory/vuln';
-import { FIXTURES } from '../vuln/fixtures.ts';
-
-interface MatchingCase {
-  id: string;
-  ecosystem: string;
-  name: string;
-  version: string;
-  expected_ids: string[];
-}
+import { FIXTURES, readMatchingCases } from '../vuln/fixtures.ts';
 
 const MATCHING = path.join(FIXTURES, 'osv-matching');
-const queries = JSON.parse(readFileSync(path.join(MATCHING, 'queries.json'), 'utf8')) as { cases: MatchingCase[] };
+const queries = { cases: readMatchingCases() };
 
 describe('OSV matching against every osv-matching query (all ecosystems)', () => {
   let database: OsvDatabase;
@@ -72,7 +63,23 @@ describe('OSV matching against every osv-matching query (all ecosystems)', () =>
     expect(queryIds(database, 'Alpine', 'musl', '1.2.4-r2')).toEqual(['ALPINE-CVE-2025-26519']);
   });
 
-  it('never matches the withdrawn record', () => {
+  it('loads the 157 shared records and never matches the one withdrawn (GO-2025-3543)', () => {
+    expect(database.info.files).toBe(157);
+    expect(database.info.records).toBe(156);
+    expect(database.info.withdrawn).toBe(1);
     expect(database.record('GO-2025-3543')).toBeUndefined();
+    expect(database.info.warnings).toEqual([]);
+  });
+
+  it('scopes Debian records to their release', () => {
+    // DLA-3008-1 is a Debian:9 advisory; the same vulnerable version on another release is not its business.
+    expect(queryIds(database, 'Debian:9', 'openssl', '1.1.0l-1~deb9u5')).toEqual(['DLA-3008-1']);
+    expect(queryIds(database, 'Debian:10', 'openssl', '1.1.0l-1~deb9u5')).toEqual([]);
+    expect(queryIds(database, 'Debian', 'openssl', '1.1.0l-1~deb9u5')).toEqual(['DLA-3008-1']);
+  });
+
+  it('treats npm names as exact and case-sensitive', () => {
+    expect(queryIds(database, 'npm', 'lodash', '4.17.20').length).toBeGreaterThan(0);
+    expect(queryIds(database, 'npm', 'Lodash', '4.17.20')).toEqual([]);
   });
 });

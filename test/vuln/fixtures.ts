@@ -41,3 +41,17 @@ export function checkComparisons(comparisons: readonly Comparison[], compare: (a
   }
   return failures;
 }
+
+/** One query of ../shared/fixtures/osv-matching/queries.json and the record ids it must match. */
+export interface MatchingCase {
+  id: string;
+  ecosystem: string;
+  name: string;
+  version: string;
+  expected_ids: string[];
+}
+
+/** The osv-matching queries, in file order. */
+export function readMatchingCases(): MatchingCase[] {
+  return (JSON.parse(readFileSync(path.join(FIXTURES, 'osv-matching', 'queries.json'), 'utf8')) as { cases: MatchingCase[] }).cases;
+}

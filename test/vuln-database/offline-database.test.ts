@@ -2,15 +2,8 @@ import { createHash } from 'node:crypto';
 import { cp, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { FactoryError } from '@packaging-factory/core';
-import {
-  databaseProvenance,
-  loadOsvDatabase,
-  packageKey,
-  queryIds,
-  readZipDirectory,
-  ZipFormatError,
-  type OsvDatabase,
-} from '@packaging-factory/vuln';
+import { databaseProvenance, loadOsvDatabase, packageKey, queryIds, type OsvDatabase } from '@packaging-factory/vuln';
+import { readZipDirectory, ZipFormatError } from '@packaging-factory/formats';
 import { tempDir } from '../support/context.ts';
 import { readMatchingCases } from '../vuln/fixtures.ts';
 import { MATCHING_DB, writeEcosystemDumps, writeZip } from './zip-dumps.ts';

@@ -8,6 +8,7 @@ export * from './deb/deb-package.ts';
 export * from './deb/build-deb.ts';
 export * from './build-package-stage.ts';
 export * from './zip/zip-archive.ts';
+export * from './zip/zip-central-directory.ts';
 export * from './os-release/os-release.ts';
 export * from './rpm/rpm-tags.ts';
 export * from './rpm/rpm-header.ts';

@@ -47,7 +47,6 @@ export * from './sarif/sarif-validator.ts';
 export * from './sarif/component-location.ts';
 export * from './sarif/sarif-log.ts';
 export * from './malware/clamav-scan.ts';
-export * from './database/zip-central-directory.ts';
 export * from './database/record-facts.ts';
 export * from './database/record-store.ts';
 export * from './database/database-loader.ts';

@@ -1,7 +1,7 @@
 import { PackageURL } from 'packageurl-js';
 import { depGroupsOf, installedNpmPackages, resolveNpmDependency, type NpmLockfile, type NpmLockPackage } from '../npm/npm-lockfile.ts';
 import { sriToHexDigests } from '../npm/sri-hashes.ts';
-import { newComponent, type SbomComponent } from './sbom-component.ts';
+import { newComponent, uniqueProperties, type SbomComponent } from './sbom-component.ts';
 
 export interface NpmCatalogOptions {
   /** Where the lockfile was found, for the `packaging-factory:source` property. */
@@ -151,13 +151,7 @@ export function catalogNpmLockfile(lock: NpmLockfile, options: NpmCatalogOptions
   }
   for (const component of byRef.values()) {
     // De-duplicate repeated properties from several install paths, keep a stable order.
-    const seen = new Set<string>();
-    component.properties = component.properties.filter(([n, v]) => {
-      const key = `${n}\u0000${v}`;
-      if (seen.has(key)) return false;
-      seen.add(key);
-      return true;
-    });
+    component.properties = uniqueProperties(component.properties);
     // A flag true of one copy only is not true of the package.
     component.properties = component.properties.filter(
       ([n]) =>

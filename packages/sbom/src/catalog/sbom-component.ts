@@ -123,3 +123,14 @@ export function sortProperties(properties: [string, string][]): [string, string]
 export function compareRefs(a: Pick<SbomComponent, 'ref'>, b: Pick<SbomComponent, 'ref'>): number {
   return a.ref < b.ref ? -1 : a.ref > b.ref ? 1 : 0;
 }
+
+/** The properties without repeats of the same name and value, first occurrence kept. */
+export function uniqueProperties(properties: readonly [string, string][]): [string, string][] {
+  const seen = new Set<string>();
+  return properties.filter(([name, value]) => {
+    const key = `${name}\u0000${value}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}

@@ -6,7 +6,7 @@ import type { OsvRecord } from '../osv-record.ts';
 import { validateOsvRecord } from '../osv-schema-validator.ts';
 import { recordFacts, type RecordFacts } from './record-facts.ts';
 import { RecordTable, type RecordLocation, type RecordValidation } from './record-store.ts';
-import { entryDataStart, readZipDirectory, readZipEntry, ZipFormatError } from './zip-central-directory.ts';
+import { entryDataStart, readZipDirectory, readZipEntry, ZipFormatError } from '@packaging-factory/formats';
 
 /** Bounds for reading databases from untrusted places. */
 export interface DatabaseLimits {

@@ -3,7 +3,7 @@ import { digestBytes, FactoryError } from '@packaging-factory/core';
 import type { OsvRecord } from '../osv-record.ts';
 import { validateOsvRecord } from '../osv-schema-validator.ts';
 import type { RecordFacts } from './record-facts.ts';
-import { readZipEntry } from './zip-central-directory.ts';
+import { readZipEntry } from '@packaging-factory/formats';
 
 /** Where a record's bytes live until a lookup needs the record. */
 export type RecordLocation =

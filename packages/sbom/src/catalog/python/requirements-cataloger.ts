@@ -2,7 +2,7 @@ import path from 'node:path';
 import { FactoryError } from '@packaging-factory/core';
 import { formatSpecifiers, pinnedVersion, readRequirementsTree, type RequirementLine } from '@packaging-factory/formats';
 import type { Cataloger, CatalogContext, CatalogOutput, CatalogTarget } from '../cataloger.ts';
-import { newComponent, type SbomComponent } from '../sbom-component.ts';
+import { newComponent, uniqueProperties, type SbomComponent } from '../sbom-component.ts';
 import { byPythonRef, pythonPurl, sortPythonProperties } from './python-component.ts';
 
 /**
@@ -95,13 +95,7 @@ export async function catalogRequirements(target: CatalogTarget, ctx: CatalogCon
   }
 
   for (const component of byRefMap.values()) {
-    const seen = new Set<string>();
-    component.properties = component.properties.filter(([n, v]) => {
-      const key = `${n}\u0000${v}`;
-      if (seen.has(key)) return false;
-      seen.add(key);
-      return true;
-    });
+    component.properties = uniqueProperties(component.properties);
     sortPythonProperties(component);
   }
 

@@ -1,9 +1,10 @@
 import { inflateRawSync } from 'node:zlib';
 
 /**
- * Reads the central directory of a ZIP archive held in memory, for osv.dev's `all.zip` dumps.
+ * Reads the central directory of a ZIP archive held in memory, for archives of very many small
+ * entries (osv.dev's `all.zip` dumps, read by the scan's database loader).
  *
- * Why not packages/formats' yauzl reader: measured on a 200,000-entry dump (bench/scan), yauzl spends
+ * Why not the yauzl reader beside it (zip-archive.ts): measured on a 200,000-entry dump (bench/scan), yauzl spends
  * 1.7–2.3 s of CPU just enumerating entries (its RandomAccessReader opens a stream for each 46-byte
  * header read) and 15–20 s when each entry is read through `openReadStream`, against a 5 s budget for
  * the whole load. Walking the directory here takes tens of milliseconds, and each entry is then

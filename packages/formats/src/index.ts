@@ -24,7 +24,7 @@ export * from './python/pep508.ts';
 export * from './python/core-metadata.ts';
 export * from './python/trove-licenses.ts';
 export * from './python/record-file.ts';
-export * from './python/tar-gz-members.ts';
+export * from './tar/tar-gz-members.ts';
 export * from './python/python-distributions.ts';
 export * from './python/requirements-txt.ts';
 export * from './python/poetry-lock.ts';

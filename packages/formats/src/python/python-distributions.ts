@@ -4,7 +4,7 @@ import { hasZipMagic, readZipEntries } from '../zip/zip-archive.ts';
 import { parseCoreMetadata, type CoreMetadata } from './core-metadata.ts';
 import { normalizePythonName } from './python-names.ts';
 import { parseRecord, type RecordEntry } from './record-file.ts';
-import { readTarGzMembers } from './tar-gz-members.ts';
+import { readTarGzMembers } from '../tar/tar-gz-members.ts';
 
 /**
  * Python distribution files: where each keeps its core metadata.

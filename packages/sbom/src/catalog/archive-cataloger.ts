@@ -1,7 +1,7 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { extractTar, FactoryError } from '@packaging-factory/core';
-import { hasZipMagic, readZipEntries } from '@packaging-factory/formats';
+import { hasGzipMagic, hasZipMagic, readZipEntries } from '@packaging-factory/formats';
 import type { Cataloger, CatalogContext } from './cataloger.ts';
 
 /**
@@ -15,9 +15,8 @@ const TAR_NAME = /\.(tar|tar\.gz|tgz)$/i;
 const ZIP_NAME = /\.zip$/i;
 
 function isTar(head: Buffer): boolean {
-  const gzip = head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b;
-  const ustar = head.length >= 262 && head.toString('latin1', 257, 262) === 'ustar';
-  return gzip || ustar;
+  // POSIX ustar magic at offset 257 (a plain tar), or gzip (a tar.gz: its tar header is compressed).
+  return hasGzipMagic(head) || (head.length >= 262 && head.toString('latin1', 257, 262) === 'ustar');
 }
 
 /** Entry names as a POSIX tar or zip tool would place them, refusing anything that leaves the directory. */

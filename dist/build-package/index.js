@@ -39444,7 +39444,7 @@ function defaultCallback(err) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _packaging_factory_formats__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6050);
+/* harmony import */ var _packaging_factory_formats__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5840);
 /* harmony import */ var _common_src_run_action_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8416);
 
 
@@ -44590,7 +44590,7 @@ async function expandFilePatterns(patterns, workDir, input) {
 
 /***/ }),
 
-/***/ 6050:
+/***/ 5840:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -47527,7 +47527,7 @@ function isLicenseClassifier(classifier) {
 
 // EXTERNAL MODULE: external "node:fs"
 var external_node_fs_ = __nccwpck_require__(3024);
-;// CONCATENATED MODULE: ./packages/formats/src/python/tar-gz-members.ts
+;// CONCATENATED MODULE: ./packages/formats/src/tar/tar-gz-members.ts
 
 
 

@@ -50114,7 +50114,7 @@ function escapeMarkdown(text) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _packaging_factory_sbom__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8134);
+/* harmony import */ var _packaging_factory_sbom__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4416);
 /* harmony import */ var _common_src_run_action_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7358);
 
 
@@ -52129,7 +52129,7 @@ async function expandFilePatterns(patterns, workDir, input) {
 
 /***/ }),
 
-/***/ 8134:
+/***/ 4416:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -56310,7 +56310,7 @@ function parseRecord(text) {
 
 // EXTERNAL MODULE: external "node:fs"
 var external_node_fs_ = __nccwpck_require__(3024);
-;// CONCATENATED MODULE: ./packages/formats/src/python/tar-gz-members.ts
+;// CONCATENATED MODULE: ./packages/formats/src/tar/tar-gz-members.ts
 
 
 
@@ -69885,9 +69885,8 @@ const appZipCatalogers = [androidApkCataloger, msixBundleCataloger, msixCataloge
 const TAR_NAME = /\.(tar|tar\.gz|tgz)$/i;
 const ZIP_NAME = /\.zip$/i;
 function isTar(head) {
-    const gzip = head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b;
-    const ustar = head.length >= 262 && head.toString('latin1', 257, 262) === 'ustar';
-    return gzip || ustar;
+    // POSIX ustar magic at offset 257 (a plain tar), or gzip (a tar.gz: its tar header is compressed).
+    return hasGzipMagic(head) || (head.length >= 262 && head.toString('latin1', 257, 262) === 'ustar');
 }
 /** Entry names as a POSIX tar or zip tool would place them, refusing anything that leaves the directory. */
 function safeRelative(file, name) {
